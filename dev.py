@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Project entry point: sets up its own virtual environment, then runs a job.
+
+    python3 dev.py preflight [extra preflight flags]   # the dev stack through every policy pack
+    python3 dev.py test [extra pytest flags]           # ruff, mypy and the test suite
+
+Needs nothing but Python 3.11. The environment lives in .venv/ and is rebuilt whenever
+requirements*.txt change (a hash of them is kept in .venv/.requirements-hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")
+
+# The packs the dev stack is checked against; the same list CI uses.
+POLICY_PACKS = sorted(p.name for p in (ROOT / "policypacks").iterdir() if (p / "PulumiPolicy.yaml").exists())
+
+
+def _requirements_hash() -> str:
+    digest = hashlib.sha256()
+    for name in REQUIREMENTS:
+        digest.update((ROOT / name).read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_venv() -> None:
+    stamp = VENV / ".requirements-hash"
+    wanted = _requirements_hash()
+    if PYTHON.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+        return
+    if sys.version_info < (3, 11):
+        sys.exit(f"dev.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    print("dev.py: creating .venv and installing requirements-dev.txt (first run takes a minute)", flush=True)
+    if not PYTHON.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "-r", str(ROOT / "requirements-dev.txt")], check=True)
+    stamp.write_text(wanted + "\n")
+
+
+def run(cmd: list[str]) -> int:
+    print("+ " + " ".join(cmd), flush=True)
+    return subprocess.call(cmd, cwd=ROOT)
+
+
+def preflight(extra: list[str]) -> int:
+    packs = [arg for pack in POLICY_PACKS for arg in ("--policy-pack", f"policypacks/{pack}")]
+    return run([str(PYTHON), "-m", "preflight", "-s", "dev", *packs, *extra])
+
+
+def test(extra: list[str]) -> int:
+    for step in (
+        [str(BIN / "ruff"), "check", "."],
+        [str(BIN / "mypy")],
+    ):
+        code = run(step)
+        if code:
+            return code
+    return run([str(PYTHON), "-m", "pytest", *extra])
+
+
+def main(argv: list[str]) -> int:
+    jobs = {"preflight": preflight, "test": test}
+    if not argv or argv[0] not in jobs:
+        print(__doc__, file=sys.stderr)
+        return 2
+    ensure_venv()
+    return jobs[argv[0]](argv[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
