@@ -38,8 +38,6 @@ def ensure_venv() -> None:
     wanted = _requirements_hash()
     if PYTHON.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
         return
-    if sys.version_info < (3, 11):
-        sys.exit(f"dev.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
     print("dev.py: creating .venv and installing requirements-dev.txt (first run takes a minute)", flush=True)
     if not PYTHON.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
@@ -70,6 +68,9 @@ def test(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):  # noqa: UP036 - the check users on an old Python hit first
+        print(f"dev.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
+        return 2
     jobs = {"preflight": preflight, "test": test}
     if not argv or argv[0] not in jobs:
         print(__doc__, file=sys.stderr)

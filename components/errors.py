@@ -29,5 +29,5 @@ def config_source() -> str:
     """The file a stack's config comes from, for error messages."""
     try:
         return f"Pulumi.{pulumi.get_stack()}.yaml"
-    except Exception:  # noqa: BLE001 - outside a Pulumi program there is no stack
+    except Exception:  # outside a Pulumi program there is no stack
         return "the stack config"

