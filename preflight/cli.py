@@ -34,6 +34,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-s", "--stack", metavar="NAME",
                    help="the stack whose Pulumi.<NAME>.yaml config is used (default: the only stack "
                    "file, else 'dev')")
+    p.add_argument("--config-file", metavar="FILE",
+                   help="use this stack config file instead of Pulumi.<stack>.yaml (as in the Pulumi CLI)")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
                    help="a policy pack directory to run (repeatable); relative to --cwd as in the Pulumi "
                    "CLI, or to the current directory")
@@ -105,7 +107,8 @@ def execute(args: argparse.Namespace) -> int:
     if not base.is_dir():
         raise PreflightError("the project directory does not exist", args.cwd, "Pass -C/--cwd DIR.")
     stack = args.stack or _default_stack(base.resolve())
-    proj = project.load(base, stack)
+    config_file = _resolve(args.config_file, base.resolve(), "config file") if args.config_file else None
+    proj = project.load(base, stack, config_file)
     pack_dirs = [_resolve(p, proj.directory, "policy pack directory") for p in args.policy_pack]
     if args.policy_pack_config and len(args.policy_pack_config) != len(pack_dirs):
         raise PreflightError(

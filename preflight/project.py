@@ -88,7 +88,7 @@ def _python_of(directory: Path, runtime: Any) -> str | None:
     return str(python) if python.exists() else None
 
 
-def load(directory: Path, stack: str | None) -> Project:
+def load(directory: Path, stack: str | None, config_file: Path | None = None) -> Project:
     directory = directory.resolve()
     if not directory.is_dir():
         raise PreflightError("the project directory does not exist", str(directory), "Pass -C DIR.")
@@ -120,7 +120,7 @@ def load(directory: Path, stack: str | None) -> Project:
         )
 
     stack = stack or "dev"
-    stack_file = directory / f"Pulumi.{stack}.yaml"
+    stack_file = config_file or directory / f"Pulumi.{stack}.yaml"
     project = Project(
         directory=directory,
         name=name,

@@ -92,6 +92,18 @@ def test_policy_config_changes_level_and_properties(tmp_path: Path) -> None:
     assert levels == {("kms-key-rotation", "advisory")}  # 7 days now passes minimumDays 5
 
 
+def test_config_file_replaces_the_stack_file(tmp_path: Path) -> None:
+    config = tmp_path / "other.yaml"
+    config.write_text("config:\n  fixture-minimal:retentionDays: 400\n  fixture-minimal:token: plain\n")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--config-file", str(config),
+                    "--policy-pack", SAMPLE, out=tmp_path / "out")
+    assert run.code == 1, run.stderr
+    graph = json.loads((tmp_path / "out" / "graph.json").read_text())
+    group = next(r for r in graph["resources"] if r["name"] == "app-group")
+    assert group["inputs"]["retentionInDays"] == 400
+    assert not [f for f in run.report()["findings"] if f["policy"] == "log-retention"]
+
+
 def test_no_stack_file_runs_with_project_defaults(tmp_path: Path) -> None:
     run = preflight("-C", str(PROGRAMS / "nostack"), out=tmp_path)
     assert run.code == 0, run.stderr
