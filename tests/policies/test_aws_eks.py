@@ -209,7 +209,7 @@ def test_raised_minimum_version_makes_a_passing_version_fail() -> None:
 
 
 def test_invalid_minimum_version_config_fails_loudly() -> None:
-    with pytest.raises(ValueError, match="eks-supported-version.*minimumVersion.*1.3"):
+    with pytest.raises(ValueError, match=r"eks-supported-version.*minimumVersion.*1\.3"):
         run(GOOD, {"eks-supported-version": {"minimumVersion": 1.3}})
 
 
