@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import eks
+from . import eks, nodes
 from .meta import AwsPolicy
 
 POLICIES: list[AwsPolicy] = [
     *eks.POLICIES,
+    *nodes.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
