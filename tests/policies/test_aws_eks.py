@@ -111,8 +111,13 @@ def test_encryption_without_key_arn_fails() -> None:
     assert "encryptionConfig.provider.keyArn is missing" in message
 
 
-def test_unknown_key_arn_is_not_a_violation() -> None:
+def test_key_arn_unknown_during_preview_counts_as_set() -> None:
     enc = {"provider": {"keyArn": UNKNOWN}, "resources": ["secrets"]}
+    assert [f for f in run(with_(encryptionConfig=enc)) if f.policy == "eks-secrets-encrypted"] == []
+
+
+def test_unknown_resources_list_is_reported_as_not_runnable() -> None:
+    enc = {"provider": {"keyArn": "arn:aws:kms:eu-west-1:1:key/k"}, "resources": UNKNOWN}
     findings = run(with_(encryptionConfig=enc))
     assert violations(findings, "eks-secrets-encrypted") == []
     assert [f.level for f in findings if f.policy == "eks-secrets-encrypted"] == ["advisory"]

@@ -7,7 +7,16 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
-from .util import PolicyConfigError, as_list, get, is_false, is_true, is_world_open, kubernetes_minor
+from .util import (
+    PolicyConfigError,
+    as_list,
+    get,
+    is_false,
+    is_set,
+    is_true,
+    is_world_open,
+    kubernetes_minor,
+)
 
 CLUSTER = "aws:eks/cluster:Cluster"
 LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -50,7 +59,7 @@ def check_secrets_encryption(args: ResourceValidationArgs, _cfg: Config) -> Iter
         return
     if "secrets" not in as_list(get(encryption, "resources")):
         yield 'encryptionConfig.resources does not contain "secrets"; set it to ["secrets"].'
-    if not get(encryption, "provider.keyArn"):
+    if not is_set(encryption, "provider.keyArn"):
         yield (
             "encryptionConfig.provider.keyArn is missing; set it to the ARN of a customer-managed "
             "KMS key with rotation enabled."

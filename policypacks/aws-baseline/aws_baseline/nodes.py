@@ -13,15 +13,14 @@ from collections.abc import Iterator
 from pulumi_policy import ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
-from .util import as_list, as_number, get, is_true
+from .util import as_list, as_number, get, is_set, is_true
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 def _has_launch_template(args: ResourceValidationArgs) -> bool:
-    template = get(args.props, "launchTemplate")
-    return bool(get(template, "id") or get(template, "name"))
+    return is_set(args.props, "launchTemplate.id") or is_set(args.props, "launchTemplate.name")
 
 
 def check_imdsv2(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
@@ -79,17 +78,19 @@ def check_no_ssh(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
         remote = get(args.props, "remoteAccess")
         if remote is None:
             return
-        sources = as_list(get(remote, "sourceSecurityGroupIds"))
-        exposure = "" if sources else " With no sourceSecurityGroupIds, EKS opens port 22 to 0.0.0.0/0."
+        exposure = (
+            ""
+            if is_set(remote, "sourceSecurityGroupIds")
+            else " With no sourceSecurityGroupIds, EKS opens port 22 to 0.0.0.0/0."
+        )
         yield (
-            f"remoteAccess is set (ec2SshKey {get(remote, 'ec2SshKey')!r}): nodes accept SSH.{exposure} "
-            "Remove remoteAccess and use SSM Session Manager for break-glass access."
+            f"remoteAccess is set: nodes accept SSH with remoteAccess.ec2SshKey.{exposure} Remove "
+            "remoteAccess and use SSM Session Manager for break-glass access."
         )
         return
-    key = get(args.props, "keyName")
-    if key:
+    if is_set(args.props, "keyName"):
         yield (
-            f"keyName is {key!r}: instances accept SSH with that key pair. Remove keyName and use SSM "
+            "keyName is set: instances accept SSH with that key pair. Remove keyName and use SSM "
             "Session Manager for break-glass access."
         )
 

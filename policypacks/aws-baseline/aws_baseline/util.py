@@ -14,6 +14,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pulumi_policy.proxy import UnknownValueError
+
 # Ranges at least this broad are "the internet" in all but name: 0.0.0.0/0 split into halves or
 # quarters is the same exposure, and no real allow-list is wider than a /8 (IPv4) or /16 (IPv6).
 _NARROWEST_WORLD_PREFIX = {4: 7, 6: 15}
@@ -31,6 +33,23 @@ def get(obj: Any, path: str) -> Any:
             return None
         current = current.get(part)
     return current
+
+
+def is_set(obj: Any, path: str) -> bool:
+    """Whether the field at a dotted path has a non-empty value.
+
+    For presence checks ("is a KMS key given?") a value that is unknown during preview counts as
+    set: the engine knows the input is there, only not its value yet (a key ARN created in the
+    same stack, say). Checks that judge the value itself read it through `get` instead.
+    """
+    parent, _, key = path.rpartition(".")
+    container = get(obj, parent) if parent else obj
+    if not isinstance(container, Mapping):
+        return False
+    try:
+        return bool(container.get(key))
+    except UnknownValueError:
+        return True
 
 
 def as_list(value: Any) -> list[Any]:
