@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from . import eks, nodes
+from . import eks, kms, logs, nodes
 from .meta import AwsPolicy
 
 POLICIES: list[AwsPolicy] = [
     *eks.POLICIES,
     *nodes.POLICIES,
+    *kms.POLICIES,
+    *logs.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
