@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
+from pulumi_policy import EnforcementLevel, Policy, ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
 from .util import (
@@ -141,7 +141,7 @@ def check_version(args: ResourceValidationArgs, cfg: Config) -> Iterator[str]:
         )
 
 
-POLICIES = [
+POLICIES: list[Policy] = [
     AwsResourcePolicy(
         name="eks-endpoint-restricted",
         description="The EKS API endpoint is private, or public only to trusted CIDR ranges.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
 from .util import get, is_true
@@ -28,7 +28,7 @@ def check_rotation(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
         )
 
 
-POLICIES = [
+POLICIES: list[Policy] = [
     AwsResourcePolicy(
         name="kms-key-rotation",
         description="Symmetric KMS keys have automatic key rotation enabled.",

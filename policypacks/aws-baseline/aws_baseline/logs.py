@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
 from .util import as_number, config_bool, config_int, get, is_set
@@ -41,7 +41,7 @@ def check_kms(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
         )
 
 
-POLICIES = [
+POLICIES: list[Policy] = [
     AwsResourcePolicy(
         name="cloudwatch-log-retention",
         description="CloudWatch log groups keep records for at least the minimum retention.",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pulumi_policy import ResourceValidationArgs, Severity
+from pulumi_policy import Policy, ResourceValidationArgs, Severity
 
 from .meta import AwsResourcePolicy, Config
 from .util import as_list, as_number, get, is_set, is_true
@@ -95,7 +95,7 @@ def check_no_ssh(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
         )
 
 
-POLICIES = [
+POLICIES: list[Policy] = [
     AwsResourcePolicy(
         name="nodes-imdsv2-required",
         description="Nodes require IMDSv2 with a hop limit of 1, so pods cannot steal node credentials.",
