@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from . import eks, kms, logs, nodes
-from .meta import AwsPolicy
+from pulumi_policy import Policy
 
-POLICIES: list[AwsPolicy] = [
+from . import eks, kms, logs, nodes, vpc
+
+POLICIES: list[Policy] = [
     *eks.POLICIES,
     *nodes.POLICIES,
     *kms.POLICIES,
     *logs.POLICIES,
+    *vpc.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
