@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import eks, kms, logs, nodes, vpc
+from . import eks, kms, logs, nodes, security_groups, vpc
 
 POLICIES: list[Policy] = [
     *eks.POLICIES,
@@ -12,6 +12,7 @@ POLICIES: list[Policy] = [
     *kms.POLICIES,
     *logs.POLICIES,
     *vpc.POLICIES,
+    *security_groups.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
