@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import eks, kms, logs, nodes, security_groups, vpc
+from . import eks, iam, kms, logs, nodes, security_groups, vpc
 
 POLICIES: list[Policy] = [
     *eks.POLICIES,
@@ -13,6 +13,7 @@ POLICIES: list[Policy] = [
     *logs.POLICIES,
     *vpc.POLICIES,
     *security_groups.POLICIES,
+    *iam.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
