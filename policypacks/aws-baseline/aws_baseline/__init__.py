@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import eks, iam, kms, logs, nodes, security_groups, vpc
+from . import eks, iam, kms, logs, nodes, s3, security_groups, vpc
 
 POLICIES: list[Policy] = [
     *eks.POLICIES,
@@ -14,6 +14,7 @@ POLICIES: list[Policy] = [
     *vpc.POLICIES,
     *security_groups.POLICIES,
     *iam.POLICIES,
+    *s3.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
