@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pulumi_policy import Policy
 
-from . import eks, iam, kms, logs, nodes, s3, security_groups, vpc
+from . import ecr, eks, iam, kms, logs, nodes, s3, security_groups, vpc
 
 POLICIES: list[Policy] = [
     *eks.POLICIES,
@@ -15,6 +15,7 @@ POLICIES: list[Policy] = [
     *security_groups.POLICIES,
     *iam.POLICIES,
     *s3.POLICIES,
+    *ecr.POLICIES,
 ]
 
 __all__ = ["POLICIES"]
