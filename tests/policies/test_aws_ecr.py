@@ -33,7 +33,10 @@ def test_bare_repository_fails_all_three_with_aws_defaults_named() -> None:
     findings = run({})
     assert "unset (AWS default: MUTABLE)" in violations(findings, "ecr-immutable-tags")[0].message
     assert "scanOnPush is not true" in violations(findings, "ecr-scan-on-push")[0].message
-    assert "missing (AWS default: AES256)" in violations(findings, "ecr-kms-encryption")[0].message
+    assert (
+        "encryptionConfigurations is missing (AWS default: AES256)"
+        in violations(findings, "ecr-kms-encryption")[0].message
+    )
 
 
 # ecr-immutable-tags
@@ -83,6 +86,6 @@ def test_aes256_fails_and_kms_dsse_passes() -> None:
     [message] = messages(
         {**GOOD, "encryptionConfigurations": [{"encryptionType": "AES256"}]}, "ecr-kms-encryption"
     )
-    assert "encryptionType is AES256" in message
+    assert "encryptionConfigurations[0].encryptionType is AES256" in message
     dsse = {**GOOD, "encryptionConfigurations": [{"encryptionType": "KMS_DSSE"}]}
     assert messages(dsse, "ecr-kms-encryption") == []

@@ -48,10 +48,11 @@ def check_kms(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
     configs = as_list(get(args.props, "encryptionConfigurations"))
     types = [get(c, "encryptionType") or "AES256" for c in configs] or ["AES256"]
     if not any(t in _KMS_TYPES for t in types):
-        shown = "missing (AWS default: AES256)" if not configs else f"{types[0]}"
+        field = "encryptionConfigurations[0].encryptionType" if configs else "encryptionConfigurations"
+        shown = types[0] if configs else "missing (AWS default: AES256)"
         yield (
-            f"encryptionConfigurations[0].encryptionType is {shown}; set it to \"KMS\" with kmsKey a "
-            "customer-managed key ARN. It can only be set when the repository is created."
+            f"{field} is {shown}; set encryptionType to \"KMS\" with kmsKey a customer-managed key "
+            "ARN. It can only be set when the repository is created."
         )
 
 
