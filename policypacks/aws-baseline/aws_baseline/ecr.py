@@ -51,7 +51,7 @@ def check_kms(args: ResourceValidationArgs, _cfg: Config) -> Iterator[str]:
         field = "encryptionConfigurations[0].encryptionType" if configs else "encryptionConfigurations"
         shown = types[0] if configs else "missing (AWS default: AES256)"
         yield (
-            f"{field} is {shown}; set encryptionType to \"KMS\" with kmsKey a customer-managed key "
+            f'{field} is {shown}; set encryptionType to "KMS" with kmsKey a customer-managed key '
             "ARN. It can only be set when the repository is created."
         )
 

@@ -251,7 +251,7 @@ POLICIES: list[Policy] = [
                 "type": "string",
                 "pattern": r"^v?[0-9]+\.[0-9]+(\.[0-9]+)?$",
                 "default": DEFAULT_MINIMUM_VERSION,
-                "description": "Oldest Kubernetes minor allowed, as a string such as \"1.32\".",
+                "description": 'Oldest Kubernetes minor allowed, as a string such as "1.32".',
             }
         },
         topics=["eks", "patching"],

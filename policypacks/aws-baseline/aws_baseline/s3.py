@@ -33,6 +33,20 @@ def _flags_off(block: PolicyResource) -> list[str]:
     return [flag for flag in FLAGS if not is_true(block.props.get(flag))]
 
 
+def _no_block(bucket: PolicyResource) -> str:
+    return (
+        f"bucket '{bucket.name}' has no {PUBLIC_ACCESS_BLOCK} in the stack, so its public access "
+        "setting is not managed in code. Add one with all four flags true and bucket=bucket.id."
+    )
+
+
+def _weak_block(block: PolicyResource, bucket: PolicyResource, off: list[str]) -> str:
+    return (
+        f"public access block '{block.name}' for bucket '{bucket.name}' does not set "
+        f"{', '.join(off)} to true (unset means false); set all four flags to true."
+    )
+
+
 def check_public_access(args: StackValidationArgs, _cfg: Config) -> Iterator[tuple[str, str]]:
     buckets = of_types(args, BUCKET, BUCKET_V2)
     if not buckets or any(not _flags_off(a) for a in of_types(args, ACCOUNT_PUBLIC_ACCESS_BLOCK)):
@@ -43,20 +57,13 @@ def check_public_access(args: StackValidationArgs, _cfg: Config) -> Iterator[tup
     for bucket in buckets:
         if not blocks[bucket.urn]:
             if undecided is None:
-                yield bucket.urn, (
-                    f"bucket '{bucket.name}' has no aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock "
-                    "in the stack, so its public access setting is not managed in code. Add one with "
-                    "all four flags true and bucket=bucket.id."
-                )
+                yield bucket.urn, _no_block(bucket)
             continue
         for block in blocks[bucket.urn]:
             with deferred.guard():
                 off = _flags_off(block)
                 if off:
-                    yield block.urn, (
-                        f"public access block '{block.name}' for bucket '{bucket.name}' does not set "
-                        f"{', '.join(off)} to true (unset means false); set all four flags to true."
-                    )
+                    yield block.urn, _weak_block(block, bucket, off)
     deferred.raise_if_any()
 
 
@@ -91,6 +98,22 @@ def _resource_algorithms(sse: PolicyResource) -> list[tuple[str, str]]:
     return found
 
 
+def _unencrypted(bucket: PolicyResource, allowed: frozenset[str]) -> str:
+    return (
+        f"bucket '{bucket.name}' has no server-side encryption configuration, so only the S3 default "
+        f"SSE-S3 (AES256) applies, which allowedAlgorithms ({', '.join(sorted(allowed))}) does not "
+        'include. Add a BucketServerSideEncryptionConfiguration with sseAlgorithm "aws:kms" and a '
+        "customer-managed kmsMasterKeyId."
+    )
+
+
+def _wrong_algorithm(bucket: PolicyResource, path: str, algorithm: str, allowed: frozenset[str]) -> str:
+    return (
+        f"bucket '{bucket.name}': {path} is {algorithm}, not one of {', '.join(sorted(allowed))}; "
+        'use "aws:kms" with a customer-managed key.'
+    )
+
+
 def check_encryption(args: StackValidationArgs, cfg: Config) -> Iterator[tuple[str, str]]:
     allowed = config_strings(cfg, "allowedAlgorithms", ALGORITHMS)
     buckets = of_types(args, BUCKET, BUCKET_V2)
@@ -105,19 +128,10 @@ def check_encryption(args: StackValidationArgs, cfg: Config) -> Iterator[tuple[s
             for sse in configs[bucket.urn]:
                 found += _resource_algorithms(sse)
             if not found and undecided is None and "AES256" not in allowed:
-                yield bucket.urn, (
-                    f"bucket '{bucket.name}' has no server-side encryption configuration, so only the S3 "
-                    "default SSE-S3 (AES256) applies, which allowedAlgorithms "
-                    f"({', '.join(sorted(allowed))}) does not include. Add a "
-                    'BucketServerSideEncryptionConfiguration with sseAlgorithm "aws:kms" and a '
-                    "customer-managed kmsMasterKeyId."
-                )
+                yield bucket.urn, _unencrypted(bucket, allowed)
             for path, algorithm in found:
                 if algorithm not in allowed:
-                    yield bucket.urn, (
-                        f"bucket '{bucket.name}': {path} is {algorithm}, not one of "
-                        f"{', '.join(sorted(allowed))}; use \"aws:kms\" with a customer-managed key."
-                    )
+                    yield bucket.urn, _wrong_algorithm(bucket, path, algorithm, allowed)
     deferred.raise_if_any()
 
 

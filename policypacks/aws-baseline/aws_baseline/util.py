@@ -115,7 +115,7 @@ _VERSION = re.compile(r"\s*v?(\d+)\.(\d+)(?:\.\d+)?\s*")
 
 
 def kubernetes_minor(value: Any) -> tuple[int, int] | None:
-    """"1.32" (or "1.32.1") as (1, 32), compared as numbers so that 1.9 < 1.32; None if unparseable."""
+    """A version such as 1.32 or 1.32.1 as (1, 32), compared as numbers (1.9 < 1.32); else None."""
     if not isinstance(value, str):
         return None
     match = _VERSION.fullmatch(value)

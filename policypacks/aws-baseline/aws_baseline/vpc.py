@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pulumi_policy import Policy, Severity, StackValidationArgs
+from pulumi_policy import Policy, PolicyResource, Severity, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError
 
 from .graph import linked, of_types
@@ -31,11 +31,15 @@ def check_flow_logs(args: StackValidationArgs, _cfg: Config) -> Iterator[tuple[s
     if uncovered and undecided is not None:
         raise undecided  # a flow log we cannot place might cover them: say so, do not guess
     for vpc in uncovered:
-        yield vpc.urn, (
-            f"VPC '{vpc.name}' has no flow log: no aws:ec2/flowLog:FlowLog in the stack has a vpcId "
-            "that refers to it. Add a FlowLog with vpc_id=vpc.id and traffic_type 'ALL', delivering "
-            "to a KMS-encrypted CloudWatch log group with retention."
-        )
+        yield vpc.urn, _no_flow_log(vpc)
+
+
+def _no_flow_log(vpc: PolicyResource) -> str:
+    return (
+        f"VPC '{vpc.name}' has no flow log: no {FLOW_LOG} in the stack has a vpcId that refers to it. "
+        "Add a FlowLog with vpc_id=vpc.id and traffic_type 'ALL', delivering to a KMS-encrypted "
+        "CloudWatch log group with retention."
+    )
 
 
 POLICIES: list[Policy] = [
