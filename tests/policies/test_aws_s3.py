@@ -90,6 +90,23 @@ def test_known_bucket_names_pair_without_dependencies() -> None:
     assert violations(run(bucket, block), PUBLIC) == []
 
 
+def test_blocks_pair_by_property_dependencies_when_dependencies_are_ambiguous() -> None:
+    other = Res(BUCKET, {}, name="other")
+    both = [BUCKET_RES.urn, other.urn]
+    weak = Res(
+        PAB,
+        {"bucket": UNKNOWN},
+        name="weak",
+        dependencies=both,
+        property_dependencies={"bucket": [other.urn]},
+    )
+    good = Res(PAB, {"bucket": UNKNOWN, **ALL_ON}, name="good", dependencies=both)
+    good.property_dependencies["bucket"] = [BUCKET_RES.urn]
+    [finding] = violations(run(BUCKET_RES, other, good, weak), PUBLIC)
+    assert finding.urn == weak.urn
+    assert "for bucket 'other'" in finding.message
+
+
 def test_block_for_an_unknown_bucket_makes_the_policy_not_runnable() -> None:
     findings = run(BUCKET_RES, Res(PAB, {"bucket": UNKNOWN, **ALL_ON}, name="pab"))
     assert violations(findings, PUBLIC) == []
