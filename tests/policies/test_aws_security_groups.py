@@ -12,6 +12,7 @@ add_pack_to_path("aws-baseline")
 from aws_baseline import security_groups  # noqa: E402
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 POLICY = "sg-no-public-ingress"
@@ -97,6 +98,14 @@ def test_vpc_ingress_rule_on_allowed_port_passes() -> None:
 
 def test_missing_ingress_passes() -> None:
     assert messages(SECURITY_GROUP, {"description": "closed", "vpcId": "vpc-1"}) == []
+
+
+def test_default_security_group_is_checked_too() -> None:
+    assert messages(DEFAULT_SECURITY_GROUP, {"vpcId": UNKNOWN, "ingress": [], "egress": []}) == []
+    [message] = messages(
+        DEFAULT_SECURITY_GROUP, {"vpcId": UNKNOWN, "ingress": [ingress(["0.0.0.0/0"], "-1", (0, 0))]}
+    )
+    assert "\ningress[0].cidrBlocks[0] 0.0.0.0/0 allows all protocols and ports" in message
 
 
 def test_unknown_cidr_is_reported_as_not_runnable() -> None:

@@ -1,8 +1,9 @@
 """Security group ingress open to the internet (0.0.0.0/0, ::/0).
 
 Covers the three ways to write an ingress rule: inline `ingress` blocks of
-`aws:ec2/securityGroup:SecurityGroup`, `aws:ec2/securityGroupRule:SecurityGroupRule` of type
-ingress, and `aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule`. Ports listed in the
+`aws:ec2/securityGroup:SecurityGroup` (and of the VPC's `aws:ec2/defaultSecurityGroup:DefaultSecurityGroup`),
+`aws:ec2/securityGroupRule:SecurityGroupRule` of type ingress, and
+`aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule`. Ports listed in the
 config `allowedPublicPorts` (default: none) may be public; all protocols ("-1") never may, and
 neither may ICMP or other port-less protocols.
 """
@@ -18,6 +19,7 @@ from .meta import AwsResourcePolicy, Config
 from .util import as_list, as_number, config_ports, get, is_world_open
 
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
@@ -79,7 +81,7 @@ def check_public_ingress(args: ResourceValidationArgs, cfg: Config) -> Iterator[
     allowed = config_ports(cfg, "allowedPublicPorts")
     props = args.props
     classic = ("cidrBlocks", "ipv6CidrBlocks")
-    if args.resource_type == SECURITY_GROUP:
+    if args.resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
         for index, rule in enumerate(as_list(get(props, "ingress"))):
             yield from _violations(rule, f"ingress[{index}].", classic, "protocol", allowed)
     elif args.resource_type == SECURITY_GROUP_RULE:
@@ -93,7 +95,7 @@ POLICIES: list[Policy] = [
     AwsResourcePolicy(
         name="sg-no-public-ingress",
         description="No security group admits traffic from 0.0.0.0/0 or ::/0, except on allowed ports.",
-        resource_types=[SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE],
+        resource_types=[SECURITY_GROUP, DEFAULT_SECURITY_GROUP, SECURITY_GROUP_RULE, INGRESS_RULE],
         check=check_public_ingress,
         severity=Severity.HIGH,
         nist="SC-7",
