@@ -48,6 +48,7 @@ class Res:
     name: str = "r"
     parent: str = ""
     dependencies: list[str] = field(default_factory=list)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)  # input name -> URNs
 
     @property
     def urn(self) -> str:
@@ -122,6 +123,9 @@ def analyze_stack(
                 name=r.name,
                 parent=r.parent,
                 dependencies=r.dependencies,
+                propertyDependencies={
+                    k: proto.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items()
+                },
             )
             for r in resources
         ]

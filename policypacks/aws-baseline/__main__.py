@@ -1,0 +1,6 @@
+"""The aws-baseline CrossGuard pack: the Pulumi engine (or preflight) runs this file and talks gRPC to it."""
+
+from aws_baseline import POLICIES
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+PolicyPack(name="aws-baseline", policies=POLICIES, enforcement_level=EnforcementLevel.MANDATORY)
