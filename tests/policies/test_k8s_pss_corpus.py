@@ -18,7 +18,7 @@ import yaml
 from pulumi.runtime import proto
 
 from tests import packharness
-from tests.policies.test_k8s_support import CRONJOB, DEPLOYMENT, POD, pod_as
+from tests.policies.test_k8s_support import CRONJOB, DEPLOYMENT, POD, as_cli_config, pod_as
 
 packharness.add_pack_to_path("kubernetes-baseline")
 
@@ -52,9 +52,8 @@ def fixtures(level: str) -> list[tuple[str, Path]]:
 @cache
 def _servicer(level: str) -> Any:
     # One servicer per level, reused for every fixture (the harness would build one per call).
-    return packharness._servicer(
-        [EXEMPTION_POLICY, *PSS_POLICIES], {"pod-security-exemption": {"level": level}}
-    )
+    config = as_cli_config({"pod-security-exemption": {"level": level}})
+    return packharness._servicer([EXEMPTION_POLICY, *PSS_POLICIES], config)
 
 
 def failing_checks(level: str, resource: packharness.Res) -> set[str]:

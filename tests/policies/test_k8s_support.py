@@ -120,12 +120,26 @@ def pod_as(kind: str, pod: Mapping[str, Any]) -> Res:
     raise ValueError(kind)
 
 
+_DEFAULT_LEVEL = {p.name: p.enforcement_level.value for p in POLICIES if p.enforcement_level is not None}
+
+
+def as_cli_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The config as the Pulumi CLI sends it: a policy configured without enforcementLevel keeps
+    its own default level (packharness alone would make it mandatory)."""
+    out: dict[str, Any] = {}
+    for name, value in (config or {}).items():
+        if isinstance(value, Mapping) and "enforcementLevel" not in value:
+            value = {"enforcementLevel": _DEFAULT_LEVEL.get(name, "mandatory"), **value}
+        out[name] = value
+    return out
+
+
 def analyze(
     policies: Policy | list[Policy], resource: Res, config: Mapping[str, Any] | None = None
 ) -> list[Finding]:
     """One resource through the given policies, from the strict default settings."""
     pack_settings.reset()
-    return packharness.analyze(policies, resource, config)
+    return packharness.analyze(policies, resource, as_cli_config(config))
 
 
 def analyze_pack(resource: Res, config: Mapping[str, Any] | None = None) -> list[Finding]:
@@ -139,8 +153,8 @@ def analyze_stack(
     """Analyze (for the pack settings) then AnalyzeStack, as the engine orders them."""
     resources = list(resources)
     pack_settings.reset()
-    packharness.analyze(EXEMPTION_POLICY, resources[0], config)
-    return packharness.analyze_stack(policies, resources, config)
+    packharness.analyze(EXEMPTION_POLICY, resources[0], as_cli_config(config))
+    return packharness.analyze_stack(policies, resources, as_cli_config(config))
 
 
 def mandatory(findings: list[Finding], policy: str) -> list[Finding]:

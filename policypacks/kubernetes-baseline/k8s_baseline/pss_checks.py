@@ -40,14 +40,17 @@ def _is_zero(value: Any) -> bool:
 
 
 def _quoted(container: Container) -> str:
-    """'spec.containers[0] ("app")': the path, plus the name when it is known."""
+    """'container "app"' for messages whose field path already locates the container."""
     try:
         name = container.obj.get("name")
     except UnknownValueError:
         # The name is only decoration; an unknown name must not turn a violation into a
         # "can't run during preview" notice.
         name = None
-    return f'{container.path} ("{name}")' if isinstance(name, str) and name else container.path
+    kind = {"initContainers": "init container", "ephemeralContainers": "ephemeral container"}.get(
+        container.list_name, "container"
+    )
+    return f'{kind} "{name}"' if isinstance(name, str) and name else f"this {kind}"
 
 
 # --- baseline -------------------------------------------------------------------------------
