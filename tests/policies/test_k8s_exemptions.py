@@ -19,7 +19,9 @@ from tests.policies.test_k8s_support import (
     mandatory,
 )
 
-from k8s_baseline import EXEMPTION_POLICY, PSS_POLICIES  # noqa: E402  (path set by the support module)
+packharness.add_pack_to_path("kubernetes-baseline")
+
+from k8s_baseline import EXEMPTION_POLICY, PSS_POLICIES  # noqa: E402
 from k8s_baseline import settings as pack_settings  # noqa: E402
 
 # A CNI-agent-like workload: host network and a hostPath volume.
@@ -78,10 +80,12 @@ def test_per_policy_exemption_exempts_only_that_policy_and_names_its_source() ->
     assert [f for f in findings if f.level == "mandatory"] == []
     details = sorted(f.message.split("\n", 1)[1] for f in exemptions(findings))
     assert details == [
-        "exempt: Deployment 'fluent-bit' in namespace 'logging' is exempt from 1 policy (pss-host-path-volumes) "
-        "by policy config pod-security-exemption.policyExemptions['pss-host-path-volumes']",
-        "exempt: Deployment 'fluent-bit' in namespace 'logging' is exempt from 1 policy (pss-restricted-volumes) "
-        "by policy config pod-security-exemption.policyExemptions['pss-restricted-volumes']",
+        "exempt: Deployment 'fluent-bit' in namespace 'logging' is exempt from 1 policy "
+        "(pss-host-path-volumes) by policy config "
+        "pod-security-exemption.policyExemptions['pss-host-path-volumes']",
+        "exempt: Deployment 'fluent-bit' in namespace 'logging' is exempt from 1 policy "
+        "(pss-restricted-volumes) by policy config "
+        "pod-security-exemption.policyExemptions['pss-restricted-volumes']",
     ]
     # The same pod with hostNetwork still fails the checks it is not exempt from.
     loud = {**log_agent, "hostNetwork": True}

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests import packharness
 from tests.packharness import UNKNOWN, Res, violations
 from tests.policies.test_k8s_support import (
     APPROVED,
@@ -18,7 +19,9 @@ from tests.policies.test_k8s_support import (
     mandatory,
 )
 
-from k8s_baseline import EXEMPTION_POLICY, PSS_POLICIES  # noqa: E402  (path set by the support module)
+packharness.add_pack_to_path("kubernetes-baseline")
+
+from k8s_baseline import EXEMPTION_POLICY, PSS_POLICIES  # noqa: E402
 from k8s_baseline.walker import POD_TEMPLATE_PATHS  # noqa: E402
 
 PSS = [EXEMPTION_POLICY, *PSS_POLICIES]
