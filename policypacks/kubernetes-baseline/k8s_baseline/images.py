@@ -141,7 +141,7 @@ def _registries(workload: Workload) -> list[str]:
     return out
 
 
-_PINNING = ControlMap("CM-2", "C-4.4-3", more_controls=("SI-7",), more_items=("C-4.6-1",))
+_PINNING = ControlMap("CM-2", "C-4.4-3", more_controls=("SI-7",))
 
 IMAGE_POLICIES = [
     WorkloadPolicy(
