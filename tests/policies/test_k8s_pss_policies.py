@@ -200,3 +200,32 @@ def test_auto_named_workload_is_labelled_by_its_resource_name() -> None:
     workload.props["metadata"].pop("name")
     [finding] = violations(analyze(PSS, workload, BASELINE), "pss-privileged")
     assert "Deployment 'api (auto-named)'" in finding.message
+
+
+def test_windows_override_quirk_matches_upstream() -> None:
+    """PSA at restricted replaces capabilities_baseline by capabilities_restricted, which skips
+    Windows pods, so a Windows pod adding NET_RAW passes restricted but fails baseline."""
+    windows = {
+        "os": {"name": "windows"},
+        "securityContext": {"runAsNonRoot": True},
+        "containers": [
+            {"name": "w", "image": "w:1", "securityContext": {"capabilities": {"add": ["NET_RAW"]}}}
+        ],
+    }
+    assert failing(analyze(PSS, deployment(windows))) == set()
+    assert failing(analyze(PSS, deployment(windows), BASELINE)) == {"pss-capabilities-baseline"}
+
+
+def test_unrelated_unknown_annotation_does_not_stop_the_apparmor_check() -> None:
+    meta = {
+        "annotations": {
+            "checksum/config": UNKNOWN,
+            "container.apparmor.security.beta.kubernetes.io/app": "unconfined",
+        }
+    }
+    findings = analyze(PSS, deployment(template_metadata=meta))
+    [finding] = mandatory(findings, "pss-apparmor-profile")
+    assert "spec.template.metadata.annotations['container.apparmor.security.beta.kubernetes.io/app']" in (
+        finding.message
+    )
+    assert not [f for f in findings if "during preview" in f.message]

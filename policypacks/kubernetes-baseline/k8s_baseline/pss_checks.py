@@ -173,9 +173,11 @@ def app_armor_profile(pod: Pod) -> list[str]:
                 f"{c.field('securityContext', 'appArmorProfile', 'type')} is "
                 f"{as_mapping(profile).get('type')!r} in {_quoted(c)}; use RuntimeDefault or Localhost"
             )
-    for key in sorted(pod.annotations):
+    # Only AppArmor annotations are read: an unrelated annotation unknown at preview must not
+    # stop this check.
+    for key in sorted(k for k in pod.annotations if k.startswith(_APPARMOR_ANNOTATION_PREFIX)):
         value = pod.annotations[key]
-        if key.startswith(_APPARMOR_ANNOTATION_PREFIX) and not _apparmor_annotation_ok(value):
+        if not _apparmor_annotation_ok(value):
             out.append(
                 f"{pod.metadata_path}.annotations[{key!r}] is {value!r}; "
                 "use runtime/default or localhost/<profile>, or remove it"
@@ -324,9 +326,11 @@ def restricted_volumes(pod: Pod) -> list[str]:
     out = []
     for i, raw in enumerate(as_list(pod.spec.get("volumes"))):
         volume = as_mapping(raw)
+        if any(volume.get(k) is not None for k in RESTRICTED_VOLUME_SOURCES):
+            continue
         sources = {k for k in volume if k != "name" and volume.get(k) is not None}
         # A volume naming no source is defaulted to emptyDir by the API server.
-        if sources and not sources & RESTRICTED_VOLUME_SOURCES:
+        if sources:
             out.append(
                 f"{pod.field('volumes')}[{i}] uses {sorted(sources)}; restricted pods may only use "
                 f"{sorted(RESTRICTED_VOLUME_SOURCES)} volumes"
