@@ -73,6 +73,8 @@ def _servicer(policies: list[Policy], config: Mapping[str, Any] | None) -> Any:
     servicer = _PolicyAnalyzerServicer(
         "test-pack", "0.0.1", policies, EnforcementLevel.MANDATORY
     )
+    # As the CLI does: an object without "enforcementLevel" keeps the policy's own default level.
+    own_level = {p.name: (p.enforcement_level or EnforcementLevel.MANDATORY).value for p in policies}
     request = proto.ConfigureAnalyzerRequest()
     for name, value in (config or {}).items():
         pc = proto.PolicyConfig()
@@ -80,7 +82,7 @@ def _servicer(policies: list[Policy], config: Mapping[str, Any] | None) -> Any:
             pc.enforcementLevel = {v: k for k, v in _LEVELS.items()}[value]
         else:
             value = dict(value)
-            level = value.pop("enforcementLevel", "mandatory")
+            level = value.pop("enforcementLevel", own_level.get(name, "mandatory"))
             pc.enforcementLevel = {v: k for k, v in _LEVELS.items()}[level]
             pc.properties.update(json.loads(json.dumps(value)))
         request.policyConfig[name].CopyFrom(pc)
