@@ -60,7 +60,7 @@ class EksCluster(pulumi.ComponentResource):
         if not args.disable_secrets_encryption_insecure:
             secrets_key = self._key(name, "secrets", f"Envelope-encrypts Secrets of EKS {args.cluster_name}",
                                     document(key_admin_statement(env)), tags)
-        role, role_deps = cluster_role(f"{name}-cluster", env, tags, self, secrets_key)
+        role, role_deps = cluster_role(f"{name}-control-plane", env, tags, self, secrets_key)
 
         cluster_deps: list[pulumi.Resource] = list(role_deps)
         if not args.disable_control_plane_logs_insecure:

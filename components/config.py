@@ -10,8 +10,8 @@ platform it describes and each object's fields are checked together (unknown fie
     aws:region                     required with a managed cluster, e.g. us-east-1
     devsecops-platform:tags        {key: value} tags for every resource (project, stack and
                                    managed-by are always set)
-    devsecops-platform:network     managed cluster only; fields: name, cidr, availabilityZones,
-                                   natGateways, flowLogRetentionDays
+    devsecops-platform:network     managed cluster only (absent or {} means none); fields: name,
+                                   cidr, availabilityZones, natGateways, flowLogRetentionDays
     devsecops-platform:cluster     mode (managed | existing) and its fields, see parse_cluster
     devsecops-platform:kubeconfig  existing cluster only; a secret (pulumi config set --secret)
 
@@ -167,7 +167,7 @@ def parse_network(raw: object, ctx: ConfigContext) -> NetworkArgs | None:
     natGateways           per-az (default) or single
     flowLogRetentionDays  a CloudWatch retention period (default 365)
     """
-    if raw is None:
+    if raw is None or raw == {}:  # Pulumi.yaml's default: not set
         return None
     net = ObjectReader("network", raw, NETWORK_FIELDS)
     defaults = NetworkArgs(name=ctx.default_name, availability_zones=())
@@ -400,7 +400,7 @@ def _is_secret(full_key: str) -> bool:
 def _kubeconfig(config: pulumi.Config, project: str) -> Kubeconfig | None:
     """The `kubeconfig` key: must be a secret and parse as a kubeconfig; never echoed back."""
     text = config.get("kubeconfig")
-    if text is None:
+    if not text:  # absent, or Pulumi.yaml's empty default
         return None
     how = "a secret kubeconfig: pulumi config set --secret kubeconfig < FILE"
     if not _is_secret(f"{project}:kubeconfig"):
