@@ -373,10 +373,18 @@ def _refuse_unknown_keys(project: str, known: tuple[str, ...]) -> None:
     prefix = f"{project}:"
     for key in sorted(_all_config_keys()):
         if key.startswith(prefix) and key[len(prefix):] not in known:
-            value = "<secret, not shown>" if _is_secret(key) else pulumi.runtime.get_config(key)
+            value = "<secret, not shown>" if _is_secret(key) else _as_data(pulumi.runtime.get_config(key))
             raise ConfigError(key, value,
                               f"the keys {', '.join(prefix + k for k in sorted(known))}",
                               "unknown key")
+
+
+def _as_data(text: object) -> object:
+    """Structured values arrive as JSON text; show them decoded in messages."""
+    try:
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:
+        return text
 
 
 def _decode(config: pulumi.Config, key: str) -> object:
