@@ -109,6 +109,16 @@ class RecordingMonitor(MockMonitor):
         return response
 
 
+def is_secret(value: Any) -> bool:
+    """Whether a deserialised input is a secret (the engine's secret wrapper)."""
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def unsecret(value: Any) -> Any:
+    """The plain value inside a secret wrapper (other values unchanged)."""
+    return value["value"] if is_secret(value) else value
+
+
 class _ListHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
@@ -142,13 +152,18 @@ class Recording:
     def counts(self) -> Counter[str]:
         return Counter(r.type for r in self.resources)
 
+    def children_of(self, parent: Registration) -> list[Registration]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
     def warnings(self) -> list[str]:
         return [message for level, message in self.logs if level == logging.WARNING]
 
 
 def run(program: Callable[[], object], *, config: Mapping[str, str] | None = None,
         secret_keys: Iterable[str] = (), stack: str = "dev", preview: bool = False) -> Recording:
-    """Run `program` under mocks with the given engine-form config; return what it registered."""
+    """Run `program` under mocks with the given engine-form config; return what it registered.
+
+    Exceptions from the program (a ConfigError, say) propagate to the caller."""
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     mocks = PlatformMocks()
     monitor = RecordingMonitor(mocks)
@@ -160,8 +175,8 @@ def run(program: Callable[[], object], *, config: Mapping[str, str] | None = Non
                              logger=logger)
 
     @pulumi.runtime.test
-    def body() -> None:
-        program()
+    def body() -> object:
+        return program()  # an Output returned here is awaited before the run ends
 
     try:
         body()
@@ -195,5 +210,7 @@ def engine_config(stack_file: Path, project_file: Path = ROOT / "Pulumi.yaml") -
 
 def run_main(config: Mapping[str, str], **kwargs: Any) -> Recording:
     """Run the project's __main__.py under mocks, as `pulumi preview` would run it."""
-    return run(lambda: runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__"),
-               config=config, **kwargs)
+    def program() -> None:
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+
+    return run(program, config=config, **kwargs)
