@@ -73,6 +73,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             state["vpcConfig"] = {**state.get("vpcConfig", {}), "clusterSecurityGroupId": CLUSTER_SG_ID}
         if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
+        if args.typ == "aws:iam/role:Role":
+            # The provider auto-names roles (here: the logical name), and a role's id is its name.
+            state.setdefault("name", args.name)
+            return str(state["name"]), state
         return f"{args.name}-id", state
 
 
