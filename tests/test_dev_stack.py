@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import runpy
 from collections import Counter
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.mocks import MockResourceArgs
 
 from components.errors import ConfigError
-from tests.mocks import ROOT, engine_config, run, run_main
+from tests.mocks import ROOT, PlatformMocks, engine_config, run, run_main
 
 P = "devsecops-platform"
 
@@ -88,3 +93,20 @@ def test_existing_cluster_stack_only_makes_a_provider() -> None:
     assert recording.counts() == Counter({"devsecops:platform:Platform": 1,
                                           "devsecops:cluster:ExistingCluster": 1,
                                           "pulumi:providers:kubernetes": 1})
+
+
+class _EchoOnly(PlatformMocks):
+    """What a minimal mock monitor gives back: the inputs, nothing AWS would compute."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+
+def test_dev_stack_previews_with_unknown_computed_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a preview of a new stack the cluster's endpoint, OIDC issuer, ARNs... are unknown; the
+    # program must still register everything (preflight runs it this way).
+    monkeypatch.setattr("tests.mocks.PlatformMocks", _EchoOnly)
+    recording = run_main(engine_config(ROOT / "Pulumi.dev.yaml"), preview=True)
+    assert recording.counts() == DEV_STACK_RESOURCES
+    oidc = recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert isinstance(oidc.inputs["url"], Unknown)  # unknown in preview, not invented
