@@ -126,7 +126,11 @@ SectionParser = Callable[[object, ConfigContext], Any]
 
 
 def section_parsers() -> dict[str, SectionParser]:
-    """Each section key and its parser, in the order they are checked."""
+    """Each section key and its parser, in the order they are checked.
+
+    To add a section, e.g. the mesh: add `"mesh": lambda raw, ctx: parse_mesh(raw)` here and a
+    field `mesh: MeshConfig | None = None` to PlatformConfig; unknown keys stay errors.
+    """
     return {
         "cluster": parse_cluster,
         "network": parse_network,
