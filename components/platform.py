@@ -1,0 +1,37 @@
+"""The whole platform as one component: network -> cluster -> (later) mesh, services,
+observability and CI, each given the previous one's outputs and its own typed Args."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import EksCluster, ExistingCluster
+from components.cluster_args import EksClusterArgs
+from components.config import PlatformConfig
+from components.network import Network
+
+
+class Platform(pulumi.ComponentResource):
+    """Everything a stack deploys, built from its validated `PlatformConfig`."""
+
+    network: Network | None
+    cluster: EksCluster | ExistingCluster
+    k8s_provider: k8s.Provider
+
+    def __init__(self, name: str, config: PlatformConfig,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("devsecops:platform:Platform", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        if isinstance(config.cluster, EksClusterArgs):
+            if config.network is None:  # config.load() refuses this; a hand-built config might not
+                raise ValueError("a managed cluster needs PlatformConfig.network")
+            self.network = Network(f"{name}-network", config.network, opts=child)
+            self.cluster = EksCluster(f"{name}-cluster", config.cluster, self.network.for_cluster(),
+                                      opts=child)
+        else:
+            self.network = None
+            self.cluster = ExistingCluster(f"{name}-cluster", config.cluster, opts=child)
+        # Later components (mesh, services, observability, ci) take this provider.
+        self.k8s_provider = self.cluster.k8s_provider
+        self.register_outputs({"kubeconfig": self.cluster.kubeconfig})

@@ -1,0 +1,112 @@
+"""The program end to end under mocks: Pulumi.dev.yaml's config through __main__.py."""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections import Counter
+from typing import Any
+
+import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.mocks import MockResourceArgs
+
+from components.errors import ConfigError
+from tests.mocks import ROOT, PlatformMocks, engine_config, run, run_main
+
+P = "devsecops-platform"
+
+# The dev stack: the whole network and cluster (Pulumi.dev.yaml: 3 zones, a single NAT gateway,
+# one node group, one admin access entry, one private-endpoint CIDR).
+DEV_STACK_RESOURCES = Counter({
+    "devsecops:platform:Platform": 1,
+    "devsecops:network:Network": 1,
+    "devsecops:cluster:EksCluster": 1,
+    # network
+    "aws:ec2/vpc:Vpc": 1,
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
+    "aws:ec2/internetGateway:InternetGateway": 1,
+    "aws:ec2/subnet:Subnet": 6,
+    "aws:ec2/routeTable:RouteTable": 4,
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": 6,
+    "aws:ec2/eip:Eip": 1,
+    "aws:ec2/natGateway:NatGateway": 1,
+    "aws:ec2/flowLog:FlowLog": 1,
+    # network and cluster: flow-log and control-plane log groups, their keys, the secrets key
+    "aws:cloudwatch/logGroup:LogGroup": 2,
+    "aws:kms/key:Key": 3,
+    # roles: flow logs, control plane, VPC CNI (IRSA), nodes
+    "aws:iam/role:Role": 4,
+    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    # cluster
+    "aws:ec2/securityGroup:SecurityGroup": 1,
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
+    "aws:eks/cluster:Cluster": 1,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
+    "aws:eks/accessEntry:AccessEntry": 1,
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 1,
+    "aws:eks/addon:Addon": 4,
+    "aws:ec2/launchTemplate:LaunchTemplate": 1,
+    "aws:eks/nodeGroup:NodeGroup": 1,
+    "pulumi:providers:kubernetes": 1,
+})
+
+
+def test_dev_stack_registers_the_whole_network_and_cluster() -> None:
+    recording = run_main(engine_config(ROOT / "Pulumi.dev.yaml"))
+    assert recording.counts() == DEV_STACK_RESOURCES
+    assert recording.warnings() == []  # no insecure option in the dev stack
+    platform = recording.one("devsecops:platform:Platform")
+    assert {r.type for r in recording.children_of(platform)} == {"devsecops:network:Network",
+                                                                 "devsecops:cluster:EksCluster"}
+    cluster = recording.one("aws:eks/cluster:Cluster").inputs
+    assert cluster["name"] == "devsecops-dev"
+    assert cluster["vpcConfig"]["endpointPublicAccess"] is False
+    assert cluster["vpcConfig"]["subnetIds"] == [
+        f"platform-network-private-us-east-1{z}-id" for z in "abc"]
+
+
+def test_config_error_stops_the_program_before_any_resource() -> None:
+    config = engine_config(ROOT / "Pulumi.dev.yaml")
+    cluster = json.loads(config[f"{P}:cluster"])
+    cluster["nodeGroups"][0]["minSize"] = 9
+    config[f"{P}:cluster"] = json.dumps(cluster)
+    caught: list[ConfigError] = []
+
+    def program() -> None:
+        try:
+            runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        except ConfigError as err:
+            caught.append(err)
+
+    recording = run(program, config=config)
+    assert [(e.key, e.value) for e in caught] == [("cluster.nodeGroups[0].minSize", 9)]
+    assert recording.resources == []
+
+
+def test_existing_cluster_stack_only_makes_a_provider() -> None:
+    kubeconfig = "apiVersion: v1\nkind: Config\ncontexts: [{name: corp}]\ncurrent-context: corp\n"
+    config = {f"{P}:cluster": json.dumps({"mode": "existing"}), f"{P}:kubeconfig": kubeconfig,
+              f"{P}:network": "{}", f"{P}:tags": "{}"}
+    recording = run_main(config, secret_keys=[f"{P}:kubeconfig"])
+    assert recording.counts() == Counter({"devsecops:platform:Platform": 1,
+                                          "devsecops:cluster:ExistingCluster": 1,
+                                          "pulumi:providers:kubernetes": 1})
+
+
+class _EchoOnly(PlatformMocks):
+    """What a minimal mock monitor gives back: the inputs, nothing AWS would compute."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+
+def test_dev_stack_previews_with_unknown_computed_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a preview of a new stack the cluster's endpoint, OIDC issuer, ARNs... are unknown; the
+    # program must still register everything (preflight runs it this way).
+    monkeypatch.setattr("tests.mocks.PlatformMocks", _EchoOnly)
+    recording = run_main(engine_config(ROOT / "Pulumi.dev.yaml"), preview=True)
+    assert recording.counts() == DEV_STACK_RESOURCES
+    oidc = recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert isinstance(oidc.inputs["url"], Unknown)  # unknown in preview, not invented
