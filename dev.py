@@ -52,8 +52,13 @@ def run(cmd: list[str]) -> int:
 
 
 def preflight(extra: list[str]) -> int:
-    packs = [arg for pack in POLICY_PACKS for arg in ("--policy-pack", f"policypacks/{pack}")]
-    return run([str(PYTHON), "-m", "preflight", "-s", "dev", *packs, *extra])
+    """The dev stack through every pack, each with its dev policy config (policypacks/config/dev/)."""
+    args = []
+    for pack in POLICY_PACKS:
+        args += ["--policy-pack", f"policypacks/{pack}"]
+    for pack in POLICY_PACKS:
+        args += ["--policy-pack-config", f"policypacks/config/dev/{pack}.json"]
+    return run([str(PYTHON), "-m", "preflight", "-s", "dev", *args, *extra])
 
 
 def test(extra: list[str]) -> int:

@@ -82,6 +82,13 @@ def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
     return s
 
 
+def _pack_version(pack_dir: Path, reported: str) -> str:
+    """The CLI takes a Python pack's version from PulumiPolicy.yaml (the SDK always says 0.0.1)."""
+    meta = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text()) or {}
+    version = meta.get("version") if isinstance(meta, dict) else None
+    return str(version) if version else reported
+
+
 def _python_for(pack_dir: Path) -> str:
     """The pack's own virtualenv if PulumiPolicy.yaml names one that exists, else this Python."""
     meta_file = pack_dir / "PulumiPolicy.yaml"
@@ -299,7 +306,7 @@ def analyze(
                     dry_run=True, config=config,
                 )
             )
-        result = PackResult(info.name, info.version, str(pack_dir), policies, [])
+        result = PackResult(info.name, _pack_version(pack_dir, info.version), str(pack_dir), policies, [])
         by_urn = graph.by_urn()
 
         def collect(response: Any, default_urn: str) -> None:
