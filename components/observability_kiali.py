@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.observability_args import KIALI_RELEASE, KialiArgs, ObservabilityArgs
-from components.observability_security import RUNTIME_DEFAULT
+from components.observability_security import RUNTIME_DEFAULT, resources
 
 
 def kiali_auth(kiali: KialiArgs) -> dict[str, Any]:
@@ -35,6 +35,7 @@ def kiali_values(args: ObservabilityArgs) -> dict[str, Any]:
             "instance_name": KIALI_RELEASE,
             "view_only_mode": True,
             "replicas": 1,
+            "resources": resources("50m", "128Mi", "500m", "512Mi"),
             "pod_labels": {"sidecar.istio.io/inject": "false"},
             "security_context": {
                 "runAsNonRoot": True,

@@ -30,7 +30,7 @@ from components.observability_args import (
     MONITOR_SELECTOR_LABELS,
     ObservabilityArgs,
 )
-from components.observability_security import RUNTIME_DEFAULT, restricted_container, restricted_pod
+from components.observability_security import RUNTIME_DEFAULT, resources, restricted_container, restricted_pod
 
 # Fields lifted from each Istio JSON access log line into Loki structured metadata.
 ACCESS_LOG_METADATA = ("response_code", "response_flags", "downstream_peer_principal", "upstream_peer_principal")
@@ -166,11 +166,11 @@ def alloy_values(args: ObservabilityArgs) -> dict[str, Any]:
     return {
         "fullnameOverride": ALLOY_RELEASE,
         "crds": {"create": False},
+        "global": {"podSecurityContext": {"seccompProfile": dict(RUNTIME_DEFAULT)}},
         "controller": {
             "type": "daemonset",
             # Logs from every node, including tainted system nodes.
             "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
-            "podSecurityContext": {"seccompProfile": dict(RUNTIME_DEFAULT)},
             "volumes": {
                 "extra": [
                     {"name": "alloy-data", "hostPath": {"path": ALLOY_DATA_DIR, "type": "DirectoryOrCreate"}}
@@ -182,6 +182,7 @@ def alloy_values(args: ObservabilityArgs) -> dict[str, Any]:
             "storagePath": ALLOY_DATA_DIR,
             "enableReporting": False,
             "clustering": {"enabled": False},
+            "resources": resources("100m", "256Mi", "500m", "512Mi"),
             "mounts": {
                 "varlog": True,
                 "dockercontainers": False,
@@ -196,7 +197,10 @@ def alloy_values(args: ObservabilityArgs) -> dict[str, Any]:
                 "seccompProfile": dict(RUNTIME_DEFAULT),
             },
         },
-        "configReloader": {"securityContext": {**restricted_container(), "runAsUser": 65534}},
+        "configReloader": {
+            "securityContext": {**restricted_container(), "runAsUser": 65534},
+            "resources": resources("1m", "8Mi", "50m", "32Mi"),
+        },
         "serviceMonitor": {"enabled": True, "additionalLabels": dict(MONITOR_SELECTOR_LABELS)},
     }
 
@@ -242,7 +246,11 @@ def loki_values(args: ObservabilityArgs) -> dict[str, Any]:
             "podSecurityContext": restricted_pod(10001, fs_group=10001),
             "containerSecurityContext": restricted_container(),
         },
-        "singleBinary": {"replicas": 1, "persistence": persistence},
+        "singleBinary": {
+            "replicas": 1,
+            "persistence": persistence,
+            "resources": resources("250m", "512Mi", "1", "2Gi"),
+        },
         "read": {"replicas": 0},
         "write": {"replicas": 0},
         "backend": {"replicas": 0},

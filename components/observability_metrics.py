@@ -25,7 +25,7 @@ from components.observability_args import (
     AlertReceiver,
     ObservabilityArgs,
 )
-from components.observability_security import restricted_container, restricted_pod
+from components.observability_security import resources, restricted_container, restricted_pod
 
 RECEIVER_SECRET_DIR = f"/etc/alertmanager/secrets/{ALERTMANAGER_RECEIVERS_SECRET}"
 
@@ -148,9 +148,11 @@ def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]
         "testFramework": {"enabled": False},
         "securityContext": restricted_pod(472, fs_group=472),
         "containerSecurityContext": restricted_container(),
+        "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "defaultDashboardsEnabled": True,
         "sidecar": {
             "securityContext": restricted_container(),
+            "resources": resources("50m", "64Mi", "200m", "128Mi"),
             "dashboards": {
                 "enabled": True,
                 "label": DASHBOARD_LABEL,
@@ -211,10 +213,14 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
         "kube-state-metrics": {
             "securityContext": restricted_pod(65534, fs_group=65534),
             "containerSecurityContext": restricted_container(),
+            "resources": resources("50m", "128Mi", "200m", "256Mi"),
         },
         "nodeExporter": {"enabled": True},
         # node-exporter needs hostNetwork, hostPID and host paths: it lives in the node namespace.
-        "prometheus-node-exporter": {"namespaceOverride": args.node_namespace},
+        "prometheus-node-exporter": {
+            "namespaceOverride": args.node_namespace,
+            "resources": resources("50m", "64Mi", "200m", "128Mi"),
+        },
         "prometheusOperator": {
             # The webhook's certificates come from Helm hook Jobs, which a client-side rendered
             # chart does not run in order; rule syntax is checked before deploy instead
@@ -223,6 +229,7 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
             "tls": {"enabled": False},
             "securityContext": restricted_pod(65534, fs_group=65534),
             "containerSecurityContext": restricted_container(),
+            "resources": resources("100m", "128Mi", "500m", "256Mi"),
         },
         "prometheus": {
             "prometheusSpec": {
@@ -230,6 +237,7 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
                 "retentionSize": args.metrics_retention_size,
                 "storageSpec": volume_claim(args.prometheus_volume_size, args.storage_class),
                 "securityContext": restricted_pod(1000, 2000, fs_group=2000),
+                "resources": resources("500m", "2Gi", "2", "4Gi"),
                 "enableAdminAPI": False,
                 # Select monitors and rules by the chart's `release` label (MONITOR_SELECTOR_LABELS).
                 "serviceMonitorSelectorNilUsesHelmValues": True,
@@ -243,6 +251,7 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
                 "secrets": [ALERTMANAGER_RECEIVERS_SECRET] if alerting.receivers else [],
                 "storage": volume_claim(args.alertmanager_volume_size, args.storage_class),
                 "securityContext": restricted_pod(1000, 2000, fs_group=2000),
+                "resources": resources("50m", "128Mi", "200m", "256Mi"),
             },
         },
         "grafana": grafana_values(args, grafana_admin_secret),

@@ -46,3 +46,11 @@ def pod_security_labels(level: str, audit_and_warn: str | None = None) -> dict[s
         "pod-security.kubernetes.io/audit": stricter,
         "pod-security.kubernetes.io/warn": stricter,
     }
+
+
+def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+    """Requests and limits for one container (every workload declares both)."""
+    return {
+        "requests": {"cpu": cpu, "memory": memory},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }

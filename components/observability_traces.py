@@ -19,10 +19,11 @@ from components.observability_args import (
     TEMPO_RELEASE,
     ObservabilityArgs,
 )
-from components.observability_security import restricted_container, restricted_pod
+from components.observability_security import resources, restricted_container, restricted_pod
 
 # The Kubernetes distribution of the collector: OTLP, batching, memory limits, health checks.
 OTEL_IMAGE = "otel/opentelemetry-collector-k8s"
+OTEL_COMMAND = "otelcol-k8s"  # the binary of that image (the chart's default names another distribution's)
 TEMPO_EXPORTER = "otlp_grpc/tempo"
 
 
@@ -73,6 +74,7 @@ def otel_collector_values(args: ObservabilityArgs) -> dict[str, Any]:
         "mode": "deployment",
         "fullnameOverride": OTEL_RELEASE,
         "image": {"repository": OTEL_IMAGE},
+        "command": {"name": OTEL_COMMAND},
         "replicaCount": 1,
         "ports": {
             "otlp": {"enabled": True, "containerPort": OTLP_GRPC_PORT, "servicePort": OTLP_GRPC_PORT},
@@ -86,6 +88,7 @@ def otel_collector_values(args: ObservabilityArgs) -> dict[str, Any]:
         "config": otel_collector_config(args),
         "podSecurityContext": restricted_pod(10001),
         "securityContext": restricted_container(),
+        "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "serviceMonitor": {"enabled": True, "extraLabels": dict(MONITOR_SELECTOR_LABELS)},
     }
 
@@ -105,6 +108,7 @@ def tempo_values(args: ObservabilityArgs) -> dict[str, Any]:
                 "otlp": {"protocols": {"grpc": {"endpoint": f"0.0.0.0:{TEMPO_OTLP_GRPC_PORT}"}, "http": None}},
             },
             "securityContext": restricted_container(),
+            "resources": resources("250m", "512Mi", "1", "2Gi"),
         },
         "securityContext": restricted_pod(10001, fs_group=10001),
         "persistence": persistence,

@@ -449,3 +449,32 @@ def test_network_policies_deny_ingress_by_default(deployed: Run) -> None:
 
 def test_assets_dir_is_the_repositorys_observability_folder() -> None:
     assert (ASSETS_DIR / "rules").is_dir() and (ASSETS_DIR / "dashboards").is_dir()
+
+
+RESOURCE_PATHS = {
+    "kube-prometheus-stack": [
+        "prometheus.prometheusSpec.resources",
+        "alertmanager.alertmanagerSpec.resources",
+        "prometheusOperator.resources",
+        "grafana.resources",
+        "grafana.sidecar.resources",
+        "kube-state-metrics.resources",
+        "prometheus-node-exporter.resources",
+    ],
+    "loki": ["singleBinary.resources"],
+    "tempo": ["tempo.resources"],
+    "opentelemetry-collector": ["resources"],
+    "alloy": ["alloy.resources", "configReloader.resources"],
+    "kiali-server": ["deployment.resources"],
+}
+
+
+@pytest.mark.parametrize(("role", "path"), [(r, p) for r, ps in RESOURCE_PATHS.items() for p in ps])
+def test_every_container_declares_requests_and_limits(deployed: Run, role: str, path: str) -> None:
+    declared = get(chart_values(deployed, role), path)
+    assert set(declared["requests"]) == set(declared["limits"]) == {"cpu", "memory"}
+
+
+def test_collector_runs_the_binary_of_its_image(deployed: Run) -> None:
+    otel = chart_values(deployed, "opentelemetry-collector")
+    assert (otel["image"]["repository"], otel["command"]["name"]) == ("otel/opentelemetry-collector-k8s", "otelcol-k8s")
