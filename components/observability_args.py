@@ -129,6 +129,8 @@ class KialiArgs:
     """OpenID Connect issuer (openid only); the client secret is read from the `kiali` Secret."""
     openid_client_id: str = ""
     """OpenID Connect client id (openid only)."""
+    signing_key_secret: str = ""
+    """Pre-created Secret (key `key`) holding the login-token signing key; empty lets the chart generate one."""
 
 
 @dataclass(frozen=True)

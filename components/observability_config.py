@@ -26,7 +26,7 @@ only ever handles them as Pulumi secrets.
         repeatInterval: 4h
         receivers: [{name: oncall, kind: pagerduty, secret: <secret>}]
         routes: [{receiver: oncall, matchers: ['severity="critical"'], continue: false}]
-      kiali: {enabled: true, authStrategy: token}
+      kiali: {enabled: true, authStrategy: token, signingKeySecret: kiali-signing-key}
       chartSources: {loki: {chart: oci://registry.example.com/charts/loki}}
 """
 
@@ -241,7 +241,8 @@ def _alerting(root: _Section) -> tuple[AlertingArgs, str]:
 
 
 def _kiali(root: _Section) -> KialiArgs:
-    section = root.section("kiali", ("enabled", "authStrategy", "openidIssuerUri", "openidClientId"))
+    section = root.section("kiali", ("enabled", "authStrategy", "openidIssuerUri", "openidClientId",
+                                     "signingKeySecret"))
     if section.raw.get("authStrategy") == "anonymous":
         raise ConfigError(section.path("authStrategy"), "anonymous", "token or openid",
                           "anonymous access to the mesh topology is not allowed")
@@ -251,6 +252,7 @@ def _kiali(root: _Section) -> KialiArgs:
         auth_strategy=cast(Any, strategy),
         openid_issuer_uri=section.string("openidIssuerUri", "", HTTPS_URL, "an https:// issuer URL"),
         openid_client_id=section.string("openidClientId", ""),
+        signing_key_secret=section.string("signingKeySecret", "", DNS_SUBDOMAIN, "a Secret name"),
     )
     return kiali
 

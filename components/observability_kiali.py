@@ -28,6 +28,15 @@ def kiali_auth(kiali: KialiArgs) -> dict[str, Any]:
 
 
 def kiali_values(args: ObservabilityArgs) -> dict[str, Any]:
+    values = _kiali_values(args)
+    if args.kiali.signing_key_secret:
+        # Kiali reads `secret:<name>:<key>` references; the chart then generates no random key
+        # (which a client-side render would regenerate on every update).
+        values["login_token"] = {"signing_key": f"secret:{args.kiali.signing_key_secret}:key"}
+    return values
+
+
+def _kiali_values(args: ObservabilityArgs) -> dict[str, Any]:
     return {
         "istio_namespace": args.mesh_root_namespace,
         "auth": kiali_auth(args.kiali),

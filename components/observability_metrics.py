@@ -147,7 +147,9 @@ def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]
         "initChownData": {"enabled": False},
         "testFramework": {"enabled": False},
         "securityContext": restricted_pod(472, fs_group=472),
-        "containerSecurityContext": restricted_container(),
+        # Grafana writes outside its data volume (plugins, temporary files) and the chart mounts no
+        # scratch volume for it; the restricted level does not require a read-only root.
+        "containerSecurityContext": restricted_container(read_only_root=False),
         "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "defaultDashboardsEnabled": True,
         "sidecar": {

@@ -325,7 +325,6 @@ RESTRICTED_POD_PATHS = {
 RESTRICTED_CONTAINER_PATHS = {
     "kube-prometheus-stack": [
         "prometheusOperator.containerSecurityContext",
-        "grafana.containerSecurityContext",
         "grafana.sidecar.securityContext",
         "kube-state-metrics.containerSecurityContext",
     ],
@@ -354,7 +353,12 @@ def test_restricted_container_security_context(deployed: Run, role: str, path: s
 
 
 def test_grafana_runs_no_root_init_container(deployed: Run) -> None:
-    assert chart_values(deployed, "kube-prometheus-stack")["grafana"]["initChownData"] == {"enabled": False}
+    grafana = chart_values(deployed, "kube-prometheus-stack")["grafana"]
+    assert grafana["initChownData"] == {"enabled": False}
+    # Restricted, but with a writable root: the one documented read-only-root exception.
+    context = grafana["containerSecurityContext"]
+    assert (context["allowPrivilegeEscalation"], context["capabilities"], context["readOnlyRootFilesystem"]) == (
+        False, {"drop": ["ALL"]}, False)
 
 
 # --- logs: Alloy ships every container's logs to the Loki the component deploys ---
@@ -394,6 +398,13 @@ def test_kiali_is_read_only_and_authenticated(deployed: Run) -> None:
     assert services["tracing"]["internal_url"] == deployed.outputs["tempo_url"]
     assert services["tracing"]["provider"] == "tempo"
     assert services["grafana"]["internal_url"] == deployed.outputs["grafana_url"]
+
+
+def test_kiali_signing_key_comes_from_a_secret_when_named(deployed: Run) -> None:
+    assert "login_token" not in chart_values(deployed, "kiali-server")
+    kiali = dataclasses.replace(secure_args().kiali, signing_key_secret="kiali-signing-key")
+    values = chart_values(build(secure_args(kiali=kiali)), "kiali-server")
+    assert values["login_token"] == {"signing_key": "secret:kiali-signing-key:key"}
 
 
 def test_kiali_can_be_left_out() -> None:

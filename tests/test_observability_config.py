@@ -59,7 +59,8 @@ def test_full_section_is_parsed() -> None:
             ],
             "routes": [{"receiver": "oncall", "matchers": ['severity="critical"'], "continue": True}],
         },
-        "kiali": {"authStrategy": "openid", "openidIssuerUri": "https://login.example.com", "openidClientId": "kiali"},
+        "kiali": {"authStrategy": "openid", "openidIssuerUri": "https://login.example.com", "openidClientId": "kiali",
+                  "signingKeySecret": "kiali-signing-key"},
         "chartSources": {"loki": {"chart": "oci://registry.internal/charts/loki"},
                          "tempo": {"repository": "https://mirror.internal/charts"}},
     }
@@ -74,7 +75,7 @@ def test_full_section_is_parsed() -> None:
         ("team", "slack", "#platform"), ("oncall", "pagerduty", "")]
     assert args.alerting.routes[0].continue_matching is True
     assert args.alerting.group_by == ("alertname", "...")
-    assert args.kiali.auth_strategy == "openid"
+    assert (args.kiali.auth_strategy, args.kiali.signing_key_secret) == ("openid", "kiali-signing-key")
     assert args.chart_sources["loki"].chart == "oci://registry.internal/charts/loki"
     assert args.chart_sources["tempo"].repository == "https://mirror.internal/charts"
     assert args.gateway_labels == ("ingressgateway",)
