@@ -84,8 +84,8 @@ class Observability(pulumi.ComponentResource):
         args: ObservabilityArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        validate_args(args)  # before registering anything: a bad config creates no resource
         super().__init__("devsecops:observability:Observability", name, None, opts)
-        validate_args(args)
         self._name = name
         self._args = args
         child = pulumi.ResourceOptions(parent=self)

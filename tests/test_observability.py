@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.errors import ConfigError
 from components.observability import Observability
 from components.observability_args import (
     AlertingArgs,
@@ -489,3 +490,8 @@ def test_every_container_declares_requests_and_limits(deployed: Run, role: str, 
 def test_collector_runs_the_binary_of_its_image(deployed: Run) -> None:
     otel = chart_values(deployed, "opentelemetry-collector")
     assert (otel["image"]["repository"], otel["command"]["name"]) == ("otel/opentelemetry-collector-k8s", "otelcol-k8s")
+
+
+def test_invalid_args_raise_config_error() -> None:
+    with pytest.raises(ConfigError, match="Grafana admin credentials"):
+        build(secure_args(grafana_admin_password=None))
