@@ -67,15 +67,15 @@ class ServiceMesh(pulumi.ComponentResource):
         super().__init__("devsecops:mesh:ServiceMesh", name, None, opts)
         if not 1 <= args.workload_cert_ttl_hours <= MAX_CERT_TTL_HOURS:
             raise ConfigError(
-                "mesh.workload_cert_ttl_hours",
+                "mesh.workloadCertTtlHours",
                 args.workload_cert_ttl_hours,
                 f"1 to {MAX_CERT_TTL_HOURS} hours (SM-DR13)",
             )
         if len(set(args.revisions)) != len(args.revisions):
             raise ConfigError(
-                "mesh.canary_version",
+                "mesh.canaryVersion",
                 args.canary_version,
-                "a different minor version than istio_version",
+                "a different minor version than istioVersion",
                 "a patch upgrade is done in place, not as a canary revision",
             )
         self._args = args

@@ -55,7 +55,7 @@ def is_local_or_oci(chart: str) -> bool:
 def resolve_chart(role: str, version: str, override: ChartSourceOverride | None = None) -> ResolvedChart:
     """The chart reference, pinned version and repository for one chart role."""
     if role not in ISTIO_CHARTS:
-        raise ConfigError("mesh.chart_sources", role, ", ".join(sorted(ISTIO_CHARTS)), "unknown chart")
+        raise ConfigError("mesh.chartSources", role, ", ".join(sorted(ISTIO_CHARTS)), "unknown chart")
     chart = ISTIO_CHARTS[role]
     repository: str | None = ISTIO_CHART_REPOSITORY
     if override is not None and override.chart:
@@ -74,6 +74,6 @@ def is_exact_version(version: str) -> bool:
 def revision_for(version: str) -> str:
     """The Istio revision name for a chart version: `1.30.4` -> `1-30` (one revision per minor)."""
     if not is_exact_version(version):
-        raise ConfigError("mesh.istio_version", version, "an exact version such as 1.30.4", "not pinned")
+        raise ConfigError("mesh.istioVersion", version, "an exact version such as 1.30.4", "not pinned")
     major, minor, _ = version.split(".", 2)
     return f"{major}-{minor}"

@@ -1,6 +1,7 @@
 """Strict parsing of the `mesh` and `services` stack config sections into typed Args.
 
-Keys are the Args field names (snake_case). Unknown keys, wrong types and bad values each raise
+Keys are the Args field names in camelCase (`externalHosts` for `external_hosts`), like the rest
+of the stack file. Unknown keys, wrong types and bad values each raise
 ConfigError naming the key path (`services[2].ports[0].port`), the value and what is allowed.
 
     mesh_args = parse_mesh(config.get_object("mesh") or {})
@@ -10,6 +11,7 @@ ConfigError naming the key path (`services[2].ports[0].port`), the value and wha
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -45,7 +47,7 @@ def parse_services(
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise ConfigError(key, raw, "a list of service declarations", "wrong type")
+        raise ConfigError(key, raw, "a list of service declarations", f"expected a list, got {_kind(raw)}")
     services = [_parse_dataclass(MicroserviceArgs, item, f"{key}[{i}]") for i, item in enumerate(raw)]
     ref = MeshRef.from_args(mesh) if isinstance(mesh, ServiceMeshArgs) else mesh
     validate_services(services, key, ref)
@@ -55,24 +57,50 @@ def parse_services(
 # -- generic strict conversion -------------------------------------------------------------------
 
 
+def camel_case(field_name: str) -> str:
+    """Config keys are camelCase like the rest of the stack file: `external_hosts` -> `externalHosts`."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _parse_dataclass(cls: type[T], raw: object, key: str) -> T:
     assert dataclasses.is_dataclass(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {camel_case(f.name): f for f in dataclasses.fields(cls)}
     allowed = ", ".join(fields)
     if not isinstance(raw, Mapping):
-        raise ConfigError(key, raw, f"a mapping with keys {allowed}", "wrong type")
+        raise ConfigError(
+            key, raw, f"an object with the keys {allowed}", f"expected an object, got {_kind(raw)}"
+        )
     for k in raw:
         if k not in fields:
-            raise ConfigError(f"{key}.{k}", raw[k], f"one of the keys {allowed}", "unknown key")
+            close = difflib.get_close_matches(str(k), fields, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{key}.{k}", raw[k], f"the keys {allowed}", f"unknown key{hint}")
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}
     for name, f in fields.items():
         if name not in raw:
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ConfigError(f"{key}.{name}", None, _describe(hints[name]), "missing required key")
+                raise ConfigError(f"{key}.{name}", None, _describe(hints[f.name]), "missing required key")
             continue
-        values[name] = _parse_value(hints[name], raw[name], f"{key}.{name}")
+        values[f.name] = _parse_value(hints[f.name], raw[name], f"{key}.{name}")
     return cls(**values)
+
+
+def _kind(value: object) -> str:
+    """The YAML name of a decoded value's type, for messages."""
+    for typ, text in ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string")):
+        if isinstance(value, typ):
+            return text
+    if value is None:
+        return "null"
+    return (
+        "a list"
+        if isinstance(value, list)
+        else "an object"
+        if isinstance(value, Mapping)
+        else type(value).__name__
+    )
 
 
 def _parse_value(hint: Any, value: object, key: str) -> Any:
@@ -90,12 +118,14 @@ def _parse_value(hint: Any, value: object, key: str) -> Any:
         return value
     if origin is list:
         if not isinstance(value, list):
-            raise ConfigError(key, value, f"a list of {_describe(typing.get_args(hint)[0])}", "wrong type")
+            raise ConfigError(
+                key, value, f"a list of {_describe(typing.get_args(hint)[0])}", f"got {_kind(value)}"
+            )
         (item,) = typing.get_args(hint)
         return [_parse_value(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, Mapping):
-            raise ConfigError(key, value, "a mapping", "wrong type")
+            raise ConfigError(key, value, "an object", f"got {_kind(value)}")
         _, item = typing.get_args(hint)
         parsed: dict[str, Any] = {}
         for k, v in value.items():
@@ -120,7 +150,7 @@ def _parse_scalar(hint: Any, value: object, key: str) -> Any:
         return float(value)
     if hint is str and isinstance(value, str):
         return value
-    raise ConfigError(key, value, _describe(hint), "wrong type")
+    raise ConfigError(key, value, _describe(hint), f"got {_kind(value)}")
 
 
 def _describe(hint: Any) -> str:
@@ -134,8 +164,8 @@ def _describe(hint: Any) -> str:
     if origin in (Union, types.UnionType):
         return " or ".join(_describe(o) for o in typing.get_args(hint) if o is not type(None))
     if dataclasses.is_dataclass(hint):
-        return "a mapping with keys " + ", ".join(f.name for f in dataclasses.fields(hint))
-    return "a mapping"
+        return "an object with the keys " + ", ".join(camel_case(f.name) for f in dataclasses.fields(hint))
+    return "an object"
 
 
 # -- value checks of the mesh section -------------------------------------------------------------
@@ -146,36 +176,39 @@ def _check_mesh(args: ServiceMeshArgs, key: str) -> None:
         version = getattr(args, field_name)
         if version is not None and not is_exact_version(version):
             raise ConfigError(
-                f"{key}.{field_name}", version, "an exact chart version such as 1.30.4", "not pinned"
+                f"{key}.{camel_case(field_name)}",
+                version,
+                "an exact chart version such as 1.30.4",
+                "not pinned",
             )
     if args.canary_version is not None and revision_for(args.canary_version) == args.revision:
         raise ConfigError(
-            f"{key}.canary_version",
+            f"{key}.canaryVersion",
             args.canary_version,
             f"a minor version other than {args.istio_version}",
             "patch upgrades are done in place",
         )
     namespaces = {
-        "root_namespace": args.root_namespace,
-        "cni_namespace": args.cni_namespace,
-        "monitoring_namespace": args.monitoring_namespace,
+        "rootNamespace": args.root_namespace,
+        "cniNamespace": args.cni_namespace,
+        "monitoringNamespace": args.monitoring_namespace,
         "ingress.namespace": args.ingress.namespace,
         "egress.namespace": args.egress.namespace,
     }
     for name, value in namespaces.items():
         if len(value) > 63 or not DNS_LABEL.match(value):
             raise ConfigError(f"{key}.{name}", value, "a DNS-1123 label (a namespace name)")
-    for name, value in (("trust_domain", args.trust_domain), ("cluster_domain", args.cluster_domain)):
+    for name, value in (("trustDomain", args.trust_domain), ("clusterDomain", args.cluster_domain)):
         if not DNS_NAME.match(value):
             raise ConfigError(f"{key}.{name}", value, "a DNS name such as cluster.local")
     if not 1 <= args.workload_cert_ttl_hours <= MAX_CERT_TTL_HOURS:
         raise ConfigError(
-            f"{key}.workload_cert_ttl_hours",
+            f"{key}.workloadCertTtlHours",
             args.workload_cert_ttl_hours,
             f"1 to {MAX_CERT_TTL_HOURS} hours (SM-DR13: as short as the infrastructure allows)",
         )
     if not 1 <= args.istiod_replicas <= 10:
-        raise ConfigError(f"{key}.istiod_replicas", args.istiod_replicas, "1 to 10")
+        raise ConfigError(f"{key}.istiodReplicas", args.istiod_replicas, "1 to 10")
     _check_ingress(args, f"{key}.ingress")
     if not 1 <= args.egress.replicas <= 20:
         raise ConfigError(f"{key}.egress.replicas", args.egress.replicas, "1 to 20")
@@ -184,18 +217,18 @@ def _check_mesh(args: ServiceMeshArgs, key: str) -> None:
     for role, override in args.chart_sources.items():
         if role not in ISTIO_CHARTS:
             raise ConfigError(
-                f"{key}.chart_sources.{role}", role, "one of " + ", ".join(ISTIO_CHARTS), "unknown chart"
+                f"{key}.chartSources.{role}", role, "one of " + ", ".join(ISTIO_CHARTS), "unknown chart"
             )
         if override.chart is not None and not override.chart.strip():
             raise ConfigError(
-                f"{key}.chart_sources.{role}.chart", override.chart, "a chart name, oci:// URL or path"
+                f"{key}.chartSources.{role}.chart", override.chart, "a chart name, oci:// URL or path"
             )
         if override.repository is not None and not override.repository.startswith(("https://", "oci://")):
             raise ConfigError(
-                f"{key}.chart_sources.{role}.repository", override.repository, "an https:// or oci:// URL"
+                f"{key}.chartSources.{role}.repository", override.repository, "an https:// or oci:// URL"
             )
     if args.ca.mode == "istio-csr" and ":" not in args.ca.istio_csr_address:
-        raise ConfigError(f"{key}.ca.istio_csr_address", args.ca.istio_csr_address, "host:port of istio-csr")
+        raise ConfigError(f"{key}.ca.istioCsrAddress", args.ca.istio_csr_address, "host:port of istio-csr")
 
 
 def _check_ingress(args: ServiceMeshArgs, key: str) -> None:
@@ -210,7 +243,7 @@ def _check_ingress(args: ServiceMeshArgs, key: str) -> None:
     if len(set(ingress.hosts)) != len(ingress.hosts):
         raise ConfigError(f"{key}.hosts", ingress.hosts, "each host once")
     if not DNS_NAME.match(ingress.credential_name) and not DNS_LABEL.match(ingress.credential_name):
-        raise ConfigError(f"{key}.credential_name", ingress.credential_name, "the name of a TLS Secret")
+        raise ConfigError(f"{key}.credentialName", ingress.credential_name, "the name of a TLS Secret")
     if not DNS_LABEL.match(ingress.name):
         raise ConfigError(f"{key}.name", ingress.name, "a DNS-1123 label")
     if not 1 <= ingress.replicas <= 20:
@@ -229,9 +262,9 @@ def _check_tracing(args: ServiceMeshArgs, key: str) -> None:
     if not 1 <= tracing.port <= 65535:
         raise ConfigError(f"{key}.port", tracing.port, "1 to 65535")
     if not 0.0 <= tracing.sampling_percent <= 100.0:
-        raise ConfigError(f"{key}.sampling_percent", tracing.sampling_percent, "0 to 100")
+        raise ConfigError(f"{key}.samplingPercent", tracing.sampling_percent, "0 to 100")
     if not DNS_LABEL.match(tracing.provider_name):
-        raise ConfigError(f"{key}.provider_name", tracing.provider_name, "a DNS-1123 label")
+        raise ConfigError(f"{key}.providerName", tracing.provider_name, "a DNS-1123 label")
 
 
 __all__ = ["parse_mesh", "parse_services"]

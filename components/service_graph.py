@@ -27,12 +27,12 @@ def check_service(svc: MicroserviceArgs, key: str) -> None:
     """Field-level checks of one declaration (the parser runs them too)."""
     if len(svc.name) > MAX_NAME or not DNS_LABEL.match(svc.name):
         raise ConfigError(f"{key}.name", svc.name, f"a DNS-1123 label of at most {MAX_NAME} characters")
-    for field_name, value in (("namespace", svc.namespace), ("service_account", svc.service_account)):
+    for field_name, value in (("namespace", svc.namespace), ("serviceAccount", svc.service_account)):
         if value is not None and (len(value) > 63 or not DNS_LABEL.match(value)):
             raise ConfigError(f"{key}.{field_name}", value, "a DNS-1123 label")
     if svc.sa == "default":
         raise ConfigError(
-            f"{key}.service_account",
+            f"{key}.serviceAccount",
             svc.sa,
             "a dedicated ServiceAccount name (SM-DR11)",
             "the shared default account",
@@ -47,18 +47,18 @@ def check_service(svc: MicroserviceArgs, key: str) -> None:
     if not 1 <= svc.replicas <= 50:
         raise ConfigError(f"{key}.replicas", svc.replicas, "1 to 50")
     if svc.run_as_user < 1:
-        raise ConfigError(f"{key}.run_as_user", svc.run_as_user, "a non-zero UID", "root")
+        raise ConfigError(f"{key}.runAsUser", svc.run_as_user, "a non-zero UID", "root")
     _check_ports(svc, key)
     if not 0 <= svc.retries <= 5:
         raise ConfigError(f"{key}.retries", svc.retries, "0 to 5 (bounded retries)")
     if not 0 < svc.per_try_timeout_seconds <= svc.timeout_seconds <= 300:
         raise ConfigError(
-            f"{key}.timeout_seconds",
+            f"{key}.timeoutSeconds",
             svc.timeout_seconds,
-            "0 < per_try_timeout_seconds <= timeout_seconds <= 300",
+            "0 < perTryTimeoutSeconds <= timeoutSeconds <= 300",
         )
     for j, host in enumerate(svc.external_hosts):
-        _check_external_host(host, f"{key}.external_hosts[{j}]")
+        _check_external_host(host, f"{key}.externalHosts[{j}]")
     if svc.exposure is not None:
         _check_exposure(svc, f"{key}.exposure")
 
@@ -102,14 +102,14 @@ def _check_exposure(svc: MicroserviceArgs, key: str) -> None:
         raise ConfigError(
             f"{key}.jwt",
             None,
-            "issuer and jwks_uri (or anonymous_insecure: true to publish without end-user auth)",
+            "issuer and jwksUri (or anonymousInsecure: true to publish without end-user auth)",
             "an exposed service needs a JWT",
         )
     if exp.jwt is not None:
         if not exp.jwt.issuer:
             raise ConfigError(f"{key}.jwt.issuer", exp.jwt.issuer, "the issuer URL (the `iss` claim)")
         if not exp.jwt.jwks_uri.startswith("https://"):
-            raise ConfigError(f"{key}.jwt.jwks_uri", exp.jwt.jwks_uri, "an https:// URL")
+            raise ConfigError(f"{key}.jwt.jwksUri", exp.jwt.jwks_uri, "an https:// URL")
 
 
 def validate_services(
