@@ -16,17 +16,16 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.errors import ConfigError
 from components.mesh_args import (
     EGRESS_RELEASE,
     INGRESS_RELEASE,
-    MAX_CERT_TTL_HOURS,
     CaArgs,
     EgressGatewayArgs,
     IngressGatewayArgs,
     MeshRef,
     ServiceMeshArgs,
     TracingArgs,
+    check_mesh_args,
 )
 from components.mesh_charts import ChartSourceOverride, resolve_chart
 from components.mesh_policy import (
@@ -64,20 +63,9 @@ class ServiceMesh(pulumi.ComponentResource):
     ingress_gateway: str
 
     def __init__(self, name: str, args: ServiceMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Checked before anything is registered, so a bad value leaves no half-built mesh behind.
+        check_mesh_args(args)
         super().__init__("devsecops:mesh:ServiceMesh", name, None, opts)
-        if not 1 <= args.workload_cert_ttl_hours <= MAX_CERT_TTL_HOURS:
-            raise ConfigError(
-                "mesh.workloadCertTtlHours",
-                args.workload_cert_ttl_hours,
-                f"1 to {MAX_CERT_TTL_HOURS} hours (SM-DR13)",
-            )
-        if len(set(args.revisions)) != len(args.revisions):
-            raise ConfigError(
-                "mesh.canaryVersion",
-                args.canary_version,
-                "a different minor version than istioVersion",
-                "a patch upgrade is done in place, not as a canary revision",
-            )
         self._args = args
         self.ref = MeshRef.from_args(args)
         self.revision = args.revision
@@ -95,7 +83,6 @@ class ServiceMesh(pulumi.ComponentResource):
             # The node agent writes CNI config on every node: it needs a privileged namespace.
             cni_ns = self._namespace(name, "cni", args.cni_namespace, pod_security_labels("privileged"))
             self._chart(name, "cni", "cni", "istio-cni", args.cni_namespace, cni_values(args), [cni_ns])
-        versions = [args.istio_version] + ([args.canary_version] if args.canary_version else [])
         istiods = [
             self._chart(
                 name,
@@ -107,7 +94,7 @@ class ServiceMesh(pulumi.ComponentResource):
                 [base],
                 version=version,
             )
-            for rev, version in zip(args.revisions, versions, strict=True)
+            for rev, version in args.istiod_releases
         ]
         control_plane: list[pulumi.Resource] = [base, *istiods]
 

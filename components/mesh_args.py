@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from components.errors import ConfigError
 from components.mesh_charts import ISTIO_VERSION, ChartSourceOverride, revision_for
 
 MtlsMode = Literal["PERMISSIVE", "DISABLE"]
@@ -150,12 +151,33 @@ class ServiceMeshArgs:
         return revision_for(self.istio_version)
 
     @property
+    def istiod_releases(self) -> list[tuple[str, str]]:
+        """(revision, chart version) of every istiod to install, stable first, canary second."""
+        versions = [self.istio_version, *([self.canary_version] if self.canary_version else [])]
+        return [(revision_for(v), v) for v in versions]
+
+    @property
     def revisions(self) -> list[str]:
         """All installed istiod revisions, stable first."""
-        revs = [self.revision]
-        if self.canary_version is not None:
-            revs.append(revision_for(self.canary_version))
-        return revs
+        return [rev for rev, _ in self.istiod_releases]
+
+
+def check_mesh_args(args: ServiceMeshArgs, key: str = "mesh") -> None:
+    """What ServiceMesh refuses even from Python callers (the config parser checks more)."""
+    revisions = args.revisions  # an unpinned version raises here
+    if not 1 <= args.workload_cert_ttl_hours <= MAX_CERT_TTL_HOURS:
+        raise ConfigError(
+            f"{key}.workloadCertTtlHours",
+            args.workload_cert_ttl_hours,
+            f"1 to {MAX_CERT_TTL_HOURS} hours (SM-DR13: as short as the infrastructure allows)",
+        )
+    if len(set(revisions)) != len(revisions):
+        raise ConfigError(
+            f"{key}.canaryVersion",
+            args.canary_version,
+            f"a minor version other than {args.istio_version}'s",
+            "patch upgrades are done in place, not as a canary revision",
+        )
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, Union
 
 from components.errors import ConfigError
-from components.mesh_args import MAX_CERT_TTL_HOURS, MeshRef, ServiceMeshArgs
-from components.mesh_charts import ISTIO_CHARTS, is_exact_version, revision_for
+from components.mesh_args import MeshRef, ServiceMeshArgs, check_mesh_args
+from components.mesh_charts import ISTIO_CHARTS, is_exact_version
 from components.microservice_args import MicroserviceArgs
 from components.service_graph import DNS_LABEL, DNS_NAME, validate_services
 
@@ -181,13 +181,6 @@ def _check_mesh(args: ServiceMeshArgs, key: str) -> None:
                 "an exact chart version such as 1.30.4",
                 "not pinned",
             )
-    if args.canary_version is not None and revision_for(args.canary_version) == args.revision:
-        raise ConfigError(
-            f"{key}.canaryVersion",
-            args.canary_version,
-            f"a minor version other than {args.istio_version}",
-            "patch upgrades are done in place",
-        )
     namespaces = {
         "rootNamespace": args.root_namespace,
         "cniNamespace": args.cni_namespace,
@@ -201,12 +194,7 @@ def _check_mesh(args: ServiceMeshArgs, key: str) -> None:
     for name, value in (("trustDomain", args.trust_domain), ("clusterDomain", args.cluster_domain)):
         if not DNS_NAME.match(value):
             raise ConfigError(f"{key}.{name}", value, "a DNS name such as cluster.local")
-    if not 1 <= args.workload_cert_ttl_hours <= MAX_CERT_TTL_HOURS:
-        raise ConfigError(
-            f"{key}.workloadCertTtlHours",
-            args.workload_cert_ttl_hours,
-            f"1 to {MAX_CERT_TTL_HOURS} hours (SM-DR13: as short as the infrastructure allows)",
-        )
+    check_mesh_args(args, key)
     if not 1 <= args.istiod_replicas <= 10:
         raise ConfigError(f"{key}.istiodReplicas", args.istiod_replicas, "1 to 10")
     _check_ingress(args, f"{key}.ingress")

@@ -280,3 +280,12 @@ def test_mesh_ref_for_services() -> None:
     assert ref.ingress_principal == "corp.example/ns/istio-ingress/sa/istio-ingressgateway"
     assert ref.ingress_gateway == "istio-ingress/public" and ref.ingress_hosts == ("shop.example.com",)
     assert dict(ref.ingress_selector) == {"istio": "ingressgateway"}
+
+
+def test_refused_values_register_nothing() -> None:
+    def program() -> None:
+        with pytest.raises(ConfigError) as err:
+            ServiceMesh("mesh", ServiceMeshArgs(istio_version="1.30"))
+        assert err.value.key == "mesh.istioVersion"
+
+    assert build(program).resources == []
