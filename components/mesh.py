@@ -117,10 +117,20 @@ class ServiceMesh(pulumi.ComponentResource):
     # -- building blocks ---------------------------------------------------------------------
 
     def _namespace(self, name: str, role: str, ns: str, labels: dict[str, str]) -> k8s.core.v1.Namespace:
+        """A mesh namespace, closed by a default-deny NetworkPolicy; the charts' own NetworkPolicies
+        (values global.networkPolicy.enabled) then open exactly the ports their pods serve."""
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns-{role}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
             opts=pulumi.ResourceOptions(parent=self),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-ns-{role}-default-deny",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=ns),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         self.namespaces.append(namespace)
         return namespace

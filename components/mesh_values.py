@@ -92,7 +92,7 @@ def cni_values(args: ServiceMeshArgs) -> dict[str, Any]:
     return {
         "excludeNamespaces": sorted({"kube-system", args.root_namespace, args.cni_namespace}),
         "seccompProfile": {"type": "RuntimeDefault"},
-        "global": {"logAsJson": True},
+        "global": {"logAsJson": True, "networkPolicy": {"enabled": True}},
     }
 
 
@@ -117,6 +117,8 @@ def gateway_values(
     """Values of one gateway release, injected by the stable revision, restricted pod security."""
     return {
         "revision": args.revision,
+        # The chart's NetworkPolicy opens the gateway's ports inside its default-deny namespace.
+        "global": {"networkPolicy": {"enabled": True}},
         "replicaCount": replicas,
         "autoscaling": {"enabled": True, "minReplicas": replicas, "maxReplicas": max(replicas, 5)},
         "podDisruptionBudget": {"minAvailable": 1},

@@ -22,6 +22,7 @@ class Recorded:
     type: str
     name: str
     inputs: dict[str, Any]
+    provider: str | None = None  # provider reference (`<urn>::<id>`) the resource was registered with
 
 
 @dataclass
@@ -29,7 +30,7 @@ class MeshMocks(pulumi.runtime.Mocks):
     resources: list[Recorded] = field(default_factory=list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
-        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs)))
+        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs), args.provider))
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:

@@ -289,3 +289,37 @@ def test_refused_values_register_nothing() -> None:
         assert err.value.key == "mesh.istioVersion"
 
     assert build(program).resources == []
+
+
+def test_every_mesh_namespace_is_closed_by_default_and_charts_open_their_ports() -> None:
+    m = mesh(egress=EgressGatewayArgs(enabled=True))
+    deny = {
+        r.inputs["metadata"]["namespace"]: r.inputs["spec"]
+        for r in m.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == "default-deny"
+    }
+    closed = {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert deny == {ns: closed for ns in ("istio-system", "istio-cni", "istio-ingress", "istio-egress")}
+    for logical in ("cni", "istiod-1-30", "ingressgateway", "egressgateway"):
+        assert chart(m, logical)["values"]["global"]["networkPolicy"] == {"enabled": True}, logical
+
+
+def test_children_use_the_kubernetes_provider_given_in_opts() -> None:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    def program() -> None:
+        provider = k8s.Provider("cluster-k8s", kubeconfig="{}")
+        ServiceMesh(
+            "mesh",
+            ServiceMeshArgs(ingress=IngressGatewayArgs(hosts=HOSTS)),
+            opts=pulumi.ResourceOptions(providers=[provider]),
+        )
+
+    m = build(program)
+    children = [
+        r for r in m.resources if r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
+    ]
+    assert children and all(r.provider and "cluster-k8s" in r.provider for r in children), [
+        (r.name, r.provider) for r in children if not (r.provider and "cluster-k8s" in r.provider)
+    ]

@@ -507,3 +507,17 @@ def test_deploy_services_validates_before_registering_anything() -> None:
     m = build(program)
     assert m.of_type("devsecops:mesh:Microservice") == []
     assert not [r for r in m.of_type("kubernetes:apps/v1:Deployment")]
+
+
+def test_services_use_the_kubernetes_provider_given_in_opts() -> None:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    def program() -> None:
+        provider = k8s.Provider("cluster-k8s", kubeconfig="{}")
+        opts = pulumi.ResourceOptions(providers=[provider])
+        deploy_services("app", SERVICES, ServiceMesh("mesh", MESH_ARGS, opts=opts), opts=opts)
+
+    m = build(program)
+    children = [r for r in m.resources if r.type.startswith("kubernetes:") and "app-" in r.name]
+    assert len(children) > 30 and all(r.provider and "cluster-k8s" in r.provider for r in children)
