@@ -35,6 +35,7 @@ from components.mesh_policy import (
     telemetry_spec,
 )
 from components.mesh_values import base_values, cni_values, gateway_values, istiod_values
+from components.network_policy import default_deny_spec
 
 __all__ = [
     "CaArgs",
@@ -127,9 +128,7 @@ class ServiceMesh(pulumi.ComponentResource):
         k8s.networking.v1.NetworkPolicy(
             f"{name}-ns-{role}-default-deny",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=ns),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
-            ),
+            spec=default_deny_spec(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         self.namespaces.append(namespace)

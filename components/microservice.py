@@ -10,7 +10,7 @@ The Kubernetes provider comes from `opts` (`providers=[k8s_provider]`); children
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -37,6 +37,8 @@ from components.microservice_specs import (
     sidecar_spec,
     virtual_service_spec,
 )
+from components.microservice_workload import pod_template, service_ports
+from components.network_policy import default_deny_spec, service_allow_spec
 from components.service_graph import call_graph, validate_services
 
 __all__ = [
@@ -50,28 +52,6 @@ __all__ = [
     "deploy_services",
     "validate_services",
 ]
-
-# Private and link-local ranges (the node's instance metadata service included) stay closed even
-# for services with external dependencies; the mesh narrows the rest to the declared hosts.
-NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
-SIDECAR_METRICS_PORTS = (15020, 15090)
-ISTIOD_XDS_PORT = 15012
-APP_PROTOCOL = {"http": "http", "http2": "http2", "grpc": "grpc", "tcp": "tcp"}
-
-
-def _ns_peer(
-    namespace: str, pod_labels: Mapping[str, str] | None = None
-) -> k8s.networking.v1.NetworkPolicyPeerArgs:
-    return k8s.networking.v1.NetworkPolicyPeerArgs(
-        namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": namespace}
-        ),
-        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pod_labels)) if pod_labels else None,
-    )
-
-
-def _tcp(*ports: int) -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
-    return [k8s.networking.v1.NetworkPolicyPortArgs(port=p, protocol="TCP") for p in ports]
 
 
 class Microservice(pulumi.ComponentResource):
@@ -153,59 +133,15 @@ class Microservice(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
-    # -- workload ---------------------------------------------------------------------------------
-
-    def _probe(self) -> k8s.core.v1.ProbeArgs:
-        svc = self._svc
-        first = (svc.http_ports or svc.ports)[0]
-        timing: dict[str, Any] = {"period_seconds": 10, "timeout_seconds": 2, "failure_threshold": 3}
-        if first.protocol in ("http", "http2"):
-            return k8s.core.v1.ProbeArgs(
-                http_get=k8s.core.v1.HTTPGetActionArgs(path=svc.health_path, port=first.port), **timing
-            )
-        if first.protocol == "grpc":
-            return k8s.core.v1.ProbeArgs(grpc=k8s.core.v1.GRPCActionArgs(port=first.port), **timing)
-        return k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=first.port), **timing)
+    # -- workload and network ---------------------------------------------------------------------
 
     def _workload(self) -> None:
         svc = self._svc
         k8s.core.v1.ServiceAccount(
             f"{self._name}-sa",
             metadata=self._meta(name=svc.sa),
-            # The app needs no Kubernetes API token; the sidecar mounts its own audience-bound one.
             automount_service_account_token=False,
             opts=self._opts(),
-        )
-        pod_labels = {"app": svc.name}
-        if svc.injection_disabled_insecure:
-            pod_labels["sidecar.istio.io/inject"] = "false"
-        container_security = k8s.core.v1.SecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=svc.run_as_user,
-            run_as_group=svc.run_as_user,
-            allow_privilege_escalation=False,
-            privileged=False,
-            read_only_root_filesystem=True,
-            capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        )
-        res = svc.resources
-        container = k8s.core.v1.ContainerArgs(
-            name="app",
-            image=svc.image,
-            ports=[
-                k8s.core.v1.ContainerPortArgs(name=p.name, container_port=p.port, protocol="TCP")
-                for p in svc.ports
-            ],
-            env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(svc.env.items())] or None,
-            resources=k8s.core.v1.ResourceRequirementsArgs(
-                requests={"cpu": res.cpu_request, "memory": res.memory_request},
-                limits={"cpu": res.cpu_limit, "memory": res.memory_limit},
-            ),
-            readiness_probe=self._probe(),
-            liveness_probe=self._probe(),
-            security_context=container_security,
-            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],  # noqa: S108 - a private emptyDir
         )
         k8s.apps.v1.Deployment(
             f"{self._name}-deployment",
@@ -213,35 +149,7 @@ class Microservice(pulumi.ComponentResource):
             spec=k8s.apps.v1.DeploymentSpecArgs(
                 replicas=svc.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": svc.name}),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=svc.sa,
-                        automount_service_account_token=False,
-                        security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True,
-                            run_as_user=svc.run_as_user,
-                            run_as_group=svc.run_as_user,
-                            fs_group=svc.run_as_user,
-                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                        ),
-                        containers=[container],
-                        # A read-only root filesystem still needs a scratch directory.
-                        volumes=[
-                            k8s.core.v1.VolumeArgs(
-                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi")
-                            )
-                        ],
-                        topology_spread_constraints=[
-                            k8s.core.v1.TopologySpreadConstraintArgs(
-                                max_skew=1,
-                                topology_key="topology.kubernetes.io/zone",
-                                when_unsatisfiable="ScheduleAnyway",
-                                label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": svc.name}),
-                            )
-                        ],
-                    ),
-                ),
+                template=pod_template(svc),
             ),
             opts=self._opts(),
         )
@@ -253,19 +161,7 @@ class Microservice(pulumi.ComponentResource):
                     "networking.istio.io/exportTo": ",".join(export_to(svc, self._catalog, self._mesh))
                 },
             ),
-            spec=k8s.core.v1.ServiceSpecArgs(
-                selector={"app": svc.name},
-                ports=[
-                    k8s.core.v1.ServicePortArgs(
-                        name=f"{p.protocol}-{p.name}",
-                        port=p.port,
-                        target_port=p.port,
-                        protocol="TCP",
-                        app_protocol=APP_PROTOCOL[p.protocol],
-                    )
-                    for p in svc.ports
-                ],
-            ),
+            spec=k8s.core.v1.ServiceSpecArgs(selector={"app": svc.name}, ports=service_ports(svc)),
             opts=self._opts(),
         )
         k8s.policy.v1.PodDisruptionBudget(
@@ -277,84 +173,17 @@ class Microservice(pulumi.ComponentResource):
             opts=self._opts(),
         )
 
-    # -- network policy ---------------------------------------------------------------------------
-
     def _network_policies(self) -> None:
-        svc, mesh, catalog = self._svc, self._mesh, self._catalog
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol-default-deny",
             metadata=self._meta(name="default-deny"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
-            ),
+            spec=default_deny_spec(),
             opts=self._opts(),
         )
-        own_ports = [p.port for p in svc.ports]
-        ingress = [
-            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=[_ns_peer(catalog[c].ns, {"app": c})], ports=_tcp(*own_ports)
-            )
-            for c in sorted(svc.callers)
-        ]
-        if svc.exposure is not None and svc.exposed_port is not None:
-            ingress.append(
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                    from_=[_ns_peer(mesh.ingress_namespace, dict(mesh.ingress_selector))],
-                    ports=_tcp(svc.exposed_port),
-                )
-            )
-        ingress.append(
-            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=[_ns_peer(mesh.monitoring_namespace)], ports=_tcp(*SIDECAR_METRICS_PORTS)
-            )
-        )
-        dns_ports = [
-            k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol="UDP"),
-            k8s.networking.v1.NetworkPolicyPortArgs(port=53, protocol="TCP"),
-        ]
-        egress = [
-            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[_ns_peer("kube-system", {"k8s-app": "kube-dns"})], ports=dns_ports
-            ),
-            # Sidecars fetch config and certificates from istiod; istiod never dials workloads.
-            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                to=[_ns_peer(mesh.root_namespace, {"app": "istiod"})], ports=_tcp(ISTIOD_XDS_PORT)
-            ),
-        ]
-        for callee in sorted(svc.calls):
-            target = catalog[callee]
-            egress.append(
-                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[_ns_peer(target.ns, {"app": target.name})],
-                    ports=_tcp(*(p.port for p in target.ports)),
-                )
-            )
-        if svc.external_hosts:
-            egress.append(
-                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0", except_=NON_PUBLIC_CIDRS)
-                        )
-                    ],
-                    ports=_tcp(443),
-                )
-            )
-        if mesh.tracing is not None and mesh.tracing.namespace:
-            egress.append(
-                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                    to=[_ns_peer(mesh.tracing.namespace)], ports=_tcp(mesh.tracing.port)
-                )
-            )
         k8s.networking.v1.NetworkPolicy(
             f"{self._name}-netpol-allow",
-            metadata=self._meta(name=f"{svc.name}-allow"),
-            spec=k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app": svc.name}),
-                policy_types=["Ingress", "Egress"],
-                ingress=ingress,
-                egress=egress,
-            ),
+            metadata=self._meta(name=f"{self._svc.name}-allow"),
+            spec=service_allow_spec(self._svc, self._catalog, self._mesh),
             opts=self._opts(),
         )
 
