@@ -50,14 +50,25 @@ SYSTEM_NAMESPACES = {
 }
 
 
-def _framework(control: str, spec: str) -> PolicyComplianceFramework:
-    return PolicyComplianceFramework(
-        name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control, specification=spec
-    )
-
-
-def _tags(control: str, spec: str) -> list[str]:
-    return [f"nist-800-53:{control}", f"sp-800-204:{spec}", *PACK_TAGS]
+def _metadata(
+    severity: Severity,
+    control: str,
+    spec: str,
+    remediation: str,
+    config: Mapping[str, Mapping[str, Any]] | None,
+    enforcement: EnforcementLevel,
+) -> dict[str, Any]:
+    """The metadata every policy of the pack carries, as Policy constructor arguments."""
+    return {
+        "enforcement_level": enforcement,
+        "config_schema": _schema(config),
+        "severity": severity,
+        "framework": PolicyComplianceFramework(
+            name=FRAMEWORK, version=FRAMEWORK_VERSION, reference=control, specification=spec
+        ),
+        "tags": [f"nist-800-53:{control}", f"sp-800-204:{spec}", *PACK_TAGS],
+        "remediation_steps": remediation,
+    }
 
 
 def _schema(config: Mapping[str, Mapping[str, Any]] | None) -> PolicyConfigSchema | None:
@@ -95,12 +106,7 @@ def resource_policy(
         name=name,
         description=description,
         validate=validate,
-        enforcement_level=enforcement,
-        config_schema=_schema(config),
-        severity=severity,
-        framework=_framework(control, spec),
-        tags=_tags(control, spec),
-        remediation_steps=remediation,
+        **_metadata(severity, control, spec, remediation, config, enforcement),
     )
 
 
@@ -126,10 +132,5 @@ def stack_policy(
         name=name,
         description=description,
         validate=validate,
-        enforcement_level=enforcement,
-        config_schema=_schema(config),
-        severity=severity,
-        framework=_framework(control, spec),
-        tags=_tags(control, spec),
-        remediation_steps=remediation,
+        **_metadata(severity, control, spec, remediation, config, enforcement),
     )
