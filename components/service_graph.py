@@ -137,26 +137,30 @@ def validate_services(
         index[svc.name] = i
         namespaces[svc.ns] = i
     known = ", ".join(sorted(index)) or "(none declared)"
-    for i, svc in enumerate(services):
-        for field_name, refs in (("calls", svc.calls), ("callers", svc.callers)):
-            for j, ref in enumerate(refs):
-                rkey = f"{key}[{i}].{field_name}[{j}]"
-                if ref not in index:
-                    raise ConfigError(rkey, ref, f"one of the declared services: {known}", "no such service")
-                if ref == svc.name:
-                    raise ConfigError(rkey, ref, "another service", "a service cannot list itself")
-                other = services[index[ref]]
-                back, back_field = (
-                    (other.callers, "callers") if field_name == "calls" else (other.calls, "calls")
-                )
-                if svc.name not in back:
-                    raise ConfigError(
-                        rkey,
-                        ref,
-                        f"a service whose `{back_field}` lists {svc.name!r}",
-                        f"{ref!r} does not list {svc.name!r} in its {back_field} (both ends declare a call)",
-                    )
-        if mesh is not None:
+    references = [
+        (f"{key}[{i}].{field_name}[{j}]", svc, field_name, ref)
+        for i, svc in enumerate(services)
+        for field_name, refs in (("calls", svc.calls), ("callers", svc.callers))
+        for j, ref in enumerate(refs)
+    ]
+    # Every name first, so a typo is reported as a typo rather than as a missing return edge.
+    for rkey, svc, _, ref in references:
+        if ref not in index:
+            raise ConfigError(rkey, ref, f"one of the declared services: {known}", "no such service")
+        if ref == svc.name:
+            raise ConfigError(rkey, ref, "another service", "a service cannot list itself")
+    for rkey, svc, field_name, ref in references:
+        other = services[index[ref]]
+        back, back_field = (other.callers, "callers") if field_name == "calls" else (other.calls, "calls")
+        if svc.name not in back:
+            raise ConfigError(
+                rkey,
+                ref,
+                f"a service whose `{back_field}` lists {svc.name!r}",
+                f"{ref!r} does not list {svc.name!r} in its {back_field} (both ends declare a call)",
+            )
+    if mesh is not None:
+        for i, svc in enumerate(services):
             _check_against_mesh(svc, f"{key}[{i}]", mesh)
     routes: dict[tuple[str, str], int] = {}
     for i, svc in enumerate(services):

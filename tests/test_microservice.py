@@ -521,3 +521,8 @@ def test_services_use_the_kubernetes_provider_given_in_opts() -> None:
     m = build(program)
     children = [r for r in m.resources if r.type.startswith("kubernetes:") and "app-" in r.name]
     assert len(children) > 30 and all(r.provider and "cluster-k8s" in r.provider for r in children)
+
+
+def test_a_misspelt_caller_is_reported_as_unknown_not_as_a_missing_edge() -> None:
+    e = error([svc("frontend", calls=["orders"]), svc("orders", callers=["frontned"])])
+    assert (e.key, e.value, e.problem) == ("services[1].callers[0]", "frontned", "no such service")
