@@ -5,6 +5,7 @@ import pulumi
 from components.cluster import EksCluster
 from components.config import load
 from components.platform import Platform
+from components.service_graph import call_graph
 
 config = load()  # raises ConfigError, before any resource exists, on any invalid value
 platform = Platform("platform", config)
@@ -18,3 +19,9 @@ if isinstance(platform.cluster, EksCluster):
 if platform.network is not None:
     pulumi.export("vpcId", platform.network.vpc_id)
     pulumi.export("privateSubnetIds", platform.network.private_subnet_ids)
+if platform.mesh is not None:
+    pulumi.export("callGraph", call_graph(config.services))  # who may call whom, derived from declarations
+if platform.observability is not None:
+    pulumi.export("tracingService", platform.observability.tracing_service)
+    pulumi.export("grafanaUrl", platform.observability.grafana_url)
+    pulumi.export("prometheusUrl", platform.observability.prometheus_url)

@@ -14,17 +14,23 @@ platform it describes and each object's fields are checked together (unknown fie
                                    cidr, availabilityZones, natGateways, flowLogRetentionDays
     devsecops-platform:cluster     mode (managed | existing) and its fields, see parse_cluster
     devsecops-platform:kubeconfig  existing cluster only; a secret (pulumi config set --secret)
+    devsecops-platform:mesh        the Istio mesh (absent or {}: no mesh); components/mesh_config.py
+    devsecops-platform:services    microservice declarations (need `mesh`); see parse_services
+    devsecops-platform:observability  metrics, logs, traces (absent or {}: none); with a
+                                   mesh, the mesh's tracing provider and monitoring namespace are
+                                   derived from it; see components/observability_config.py
 
 Keys of other namespaces (aws:, kubernetes:, ...) belong to providers and are left to them. Any
 other `devsecops-platform:` key is an error.
 
-Extension point: each section key maps to a parser in `section_parsers()`. A new section (mesh,
-services, observability, ci) is one entry there plus a `PlatformConfig` field of the same name;
-its parser gets the decoded value (None when absent) and a `ConfigContext`.
+Extension point: each section key maps to a parser in `section_parsers()`. A new section is one
+entry there plus a `PlatformConfig` field of the same name; its parser gets the decoded value
+(None when absent) and a `ConfigContext`. Cross-section checks and derivations live in `_assemble`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -49,7 +55,13 @@ from components.cluster_args import (
 )
 from components.config_fields import ObjectReader, aws_tags, cidr, cidrs, type_name
 from components.errors import ConfigError
+from components.mesh_args import MeshRef, ServiceMeshArgs, TracingArgs
+from components.mesh_config import parse_mesh, parse_services
+from components.microservice_args import MicroserviceArgs
 from components.network import NatGatewayMode, NetworkArgs
+from components.observability_args import ObservabilityArgs, tracing_provider
+from components.observability_config import parse_observability
+from components.service_graph import validate_services
 from components.subnets import MAX_ZONES, MIN_ZONES, SubnetPlanError, plan_subnets
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -120,6 +132,9 @@ class PlatformConfig:
     tags: Mapping[str, str]
     cluster: EksClusterArgs | ExistingClusterArgs
     network: NetworkArgs | None
+    mesh: ServiceMeshArgs | None = None
+    services: tuple[MicroserviceArgs, ...] = ()
+    observability: ObservabilityArgs | None = None
 
 
 SectionParser = Callable[[object, ConfigContext], Any]
@@ -134,6 +149,10 @@ def section_parsers() -> dict[str, SectionParser]:
     return {
         "cluster": parse_cluster,
         "network": parse_network,
+        # Absent or {} (Pulumi.yaml's default) means none, as for `network`.
+        "mesh": lambda raw, ctx: None if raw in (None, {}) else parse_mesh(raw),
+        "services": lambda raw, ctx: tuple(parse_services(raw)),
+        "observability": lambda raw, ctx: None if raw in (None, {}) else parse_observability(raw),
     }
 
 
@@ -364,6 +383,21 @@ def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
     if isinstance(cluster, ExistingClusterArgs) and network is not None:
         raise ConfigError("network", "{...}", "no network when cluster.mode is existing",
                           "an existing cluster brings its own network")
+    mesh, services, observability = sections["mesh"], sections["services"], sections["observability"]
+    if services and mesh is None:
+        raise ConfigError("services", [s.name for s in services], "services only together with a `mesh` section",
+                          "microservices need the service mesh")
+    if observability is not None and mesh is not None and mesh.tracing is None:
+        # The mesh sends spans to the collector the observability stack deploys, and lets that
+        # namespace scrape sidecars: both derive from the observability section.
+        mesh = dataclasses.replace(
+            mesh,
+            tracing=TracingArgs(**dataclasses.asdict(tracing_provider(observability))),
+            monitoring_namespace=observability.namespace,
+        )
+        sections["mesh"] = mesh
+    if mesh is not None:
+        validate_services(list(services), "services", MeshRef.from_args(mesh))
     return PlatformConfig(project=ctx.project, stack=ctx.stack, region=ctx.region, tags=ctx.tags,
                           **sections)
 

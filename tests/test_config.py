@@ -196,8 +196,8 @@ def _set(section: Callable[[dict[str, Any]], dict[str, Any]], **fields: Any) -> 
 
 CASES: list[tuple[str, Callable[[dict[str, Any]], object], str, object, str]] = [
     # (case, edit, key, value, problem fragment)
-    ("unknown top-level key", lambda v: v.update({f"{P}:mesh": {"enabled": True}}),
-     f"{P}:mesh", {"enabled": True}, "unknown key"),
+    ("unknown top-level key", lambda v: v.update({f"{P}:gitops": {"enabled": True}}),
+     f"{P}:gitops", {"enabled": True}, "unknown key"),
     ("unknown cluster key", _set(cluster, nodeGroup=[]), "cluster.nodeGroup", [],
      "did you mean 'nodeGroups'"),
     ("unknown network key", _set(network, cidrBlock="10.0.0.0/16"), "network.cidrBlock", "10.0.0.0/16",

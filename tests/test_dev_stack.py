@@ -17,7 +17,8 @@ from tests.mocks import ROOT, PlatformMocks, engine_config, run, run_main
 P = "devsecops-platform"
 
 # The dev stack: the whole network and cluster (Pulumi.dev.yaml: 3 zones, a single NAT gateway,
-# one node group, one admin access entry, one private-endpoint CIDR).
+# one node group, one admin access entry, one private-endpoint CIDR), the mesh, the three-service
+# sample application and the observability stack.
 DEV_STACK_RESOURCES = Counter({
     "devsecops:platform:Platform": 1,
     "devsecops:network:Network": 1,
@@ -50,16 +51,44 @@ DEV_STACK_RESOURCES = Counter({
     "aws:ec2/launchTemplate:LaunchTemplate": 1,
     "aws:eks/nodeGroup:NodeGroup": 1,
     "pulumi:providers:kubernetes": 1,
+    # the mesh (charts: base, cni, istiod, ingress gateway) and its mesh-wide policy, gateway, telemetry
+    "devsecops:mesh:ServiceMesh": 1,
+    "kubernetes:security.istio.io/v1:PeerAuthentication": 1,
+    "kubernetes:telemetry.istio.io/v1:Telemetry": 1,
+    "kubernetes:networking.istio.io/v1:Gateway": 1,
+    # the sample app: frontend, orders, payments, each derived from its declaration
+    "devsecops:mesh:Microservice": 3,
+    "kubernetes:apps/v1:Deployment": 3,
+    "kubernetes:core/v1:Service": 3,
+    "kubernetes:core/v1:ServiceAccount": 3,
+    "kubernetes:policy/v1:PodDisruptionBudget": 3,
+    "kubernetes:networking.istio.io/v1:DestinationRule": 3,
+    "kubernetes:networking.istio.io/v1:Sidecar": 3,
+    "kubernetes:networking.istio.io/v1:VirtualService": 4,
+    "kubernetes:networking.istio.io/v1:ServiceEntry": 1,
+    "kubernetes:security.istio.io/v1:AuthorizationPolicy": 5,
+    "kubernetes:security.istio.io/v1:RequestAuthentication": 2,
+    # observability: its charts, dashboards, rules and monitors
+    "devsecops:observability:Observability": 1,
+    "kubernetes:core/v1:ConfigMap": 4,
+    "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 5,
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
+    # shared by mesh, app and observability: namespaces, default-deny and allow policies, charts
+    "kubernetes:core/v1:Namespace": 8,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 16,
+    "kubernetes:helm.sh/v4:Chart": 10,
 })
 
 
-def test_dev_stack_registers_the_whole_network_and_cluster() -> None:
+def test_dev_stack_registers_the_whole_platform() -> None:
     recording = run_main(engine_config(ROOT / "Pulumi.dev.yaml"))
     assert recording.counts() == DEV_STACK_RESOURCES
     assert recording.warnings() == []  # no insecure option in the dev stack
     platform = recording.one("devsecops:platform:Platform")
-    assert {r.type for r in recording.children_of(platform)} == {"devsecops:network:Network",
-                                                                 "devsecops:cluster:EksCluster"}
+    assert {r.type for r in recording.children_of(platform)} == {
+        "devsecops:network:Network", "devsecops:cluster:EksCluster", "devsecops:mesh:ServiceMesh",
+        "devsecops:mesh:Microservice", "devsecops:observability:Observability"}
     cluster = recording.one("aws:eks/cluster:Cluster").inputs
     assert cluster["name"] == "devsecops-dev"
     assert cluster["vpcConfig"]["endpointPublicAccess"] is False

@@ -49,7 +49,7 @@ def test_disable_for_external_host_is_out_of_scope() -> None:
 
 def test_custom_cluster_domain() -> None:
     res = dr("orders.orders.svc.corp.internal", {"tls": {"mode": "DISABLE"}})
-    assert len(messages(DISABLE, res, {"cluster_domain": "corp.internal"})) == 1
+    assert len(messages(DISABLE, res, {"clusterDomain": "corp.internal"})) == 1
 
 
 def test_simple_tls_with_ca_passes() -> None:

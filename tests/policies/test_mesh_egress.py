@@ -54,4 +54,4 @@ def test_service_entry_wildcard_fails_unless_allow_listed() -> None:
     assert messages(SE, res) == [
         "spec.hosts[0] is '*.stripe.com': declare each external host exactly (SM-DR8 named destinations)."
     ]
-    assert messages(SE, res, {"allowed_hosts": ["*.stripe.com"]}) == []
+    assert messages(SE, res, {"allowedHosts": ["*.stripe.com"]}) == []

@@ -97,8 +97,8 @@ def test_cert_ttl_config_and_durations() -> None:
     values = secure_istiod_values()
     values["env"]["MAX_WORKLOAD_CERT_TTL"] = "1h30m"
     values["meshConfig"]["defaultConfig"]["proxyMetadata"]["SECRET_TTL"] = "90m"
-    assert messages(TTL, istiod(values), {"max_hours": 2}) == []
-    assert len(messages(TTL, istiod(values), {"max_hours": 1})) == 2
+    assert messages(TTL, istiod(values), {"maxHours": 2}) == []
+    assert len(messages(TTL, istiod(values), {"maxHours": 1})) == 2
     values["env"]["MAX_WORKLOAD_CERT_TTL"] = "twelve hours"
     assert "not a duration" in messages(TTL, istiod(values))[0]
 

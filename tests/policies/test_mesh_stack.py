@@ -70,7 +70,7 @@ def test_strict_with_selector_or_elsewhere_does_not_count() -> None:
 
 
 def test_configured_root_namespace() -> None:
-    assert stack_messages(STRICT, mesh_defaults("mesh-root"), {"root_namespace": "mesh-root"}) == []
+    assert stack_messages(STRICT, mesh_defaults("mesh-root"), {"rootNamespace": "mesh-root"}) == []
     assert len(stack_messages(STRICT, mesh_defaults("mesh-root"))) == 1
 
 
@@ -94,7 +94,7 @@ def test_unlabelled_namespace_fails() -> None:
 def test_injection_label_forms_and_system_namespaces() -> None:
     stack = [*mesh_defaults(), namespace("a", {"istio-injection": "enabled"}), namespace("monitoring")]
     assert len(stack_messages(INJECTION, stack)) == 1
-    config = {"system_namespaces": ["istio-system", "monitoring"]}
+    config = {"systemNamespaces": ["istio-system", "monitoring"]}
     assert stack_messages(INJECTION, stack, config) == []
 
 

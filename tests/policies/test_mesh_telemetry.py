@@ -29,4 +29,4 @@ def test_workload_or_namespace_scoped_disable_is_not_mesh_wide() -> None:
 
 def test_configured_root_namespace() -> None:
     res = istio("Telemetry", {"accessLogging": [{"disabled": True}]}, namespace="mesh-root")
-    assert len(messages(POLICY, res, {"root_namespace": "mesh-root"})) == 1
+    assert len(messages(POLICY, res, {"rootNamespace": "mesh-root"})) == 1

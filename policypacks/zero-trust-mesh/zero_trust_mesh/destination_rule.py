@@ -11,7 +11,7 @@ from .meta import Config, resource_policy
 from .walk import get, is_istio_kind, is_mesh_internal_host, items, mapping
 
 CLUSTER_DOMAIN = {
-    "cluster_domain": {
+    "clusterDomain": {
         "type": "string",
         "default": "cluster.local",
         "description": "Kubernetes DNS domain; hosts under it are inside the mesh.",
@@ -38,7 +38,7 @@ def _no_tls_disable(resource_type: str, props: Mapping[str, Any], config: Config
     if not is_istio_kind(resource_type, "DestinationRule"):
         return
     host = str(get(props, "spec", "host", default=""))
-    if not is_mesh_internal_host(host, str(config["cluster_domain"])):
+    if not is_mesh_internal_host(host, str(config["clusterDomain"])):
         return
     for path, tls in tls_settings(props):
         if str(tls.get("mode", "")).upper() == "DISABLE":

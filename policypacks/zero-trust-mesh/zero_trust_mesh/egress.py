@@ -33,7 +33,7 @@ def _sidecar_egress(resource_type: str, props: Mapping[str, Any], _: Config) -> 
 
 
 ALLOWED_WILDCARDS = {
-    "allowed_hosts": {
+    "allowedHosts": {
         "type": "array",
         "items": {"type": "string"},
         "default": [],
@@ -45,7 +45,7 @@ ALLOWED_WILDCARDS = {
 def _service_entry_hosts(resource_type: str, props: Mapping[str, Any], config: Config) -> Iterator[str]:
     if not is_istio_kind(resource_type, "ServiceEntry"):
         return
-    allowed = {str(h) for h in config.get("allowed_hosts") or []}
+    allowed = {str(h) for h in config.get("allowedHosts") or []}
     for i, host in enumerate(items(props, "spec", "hosts")):
         if is_wildcard_host(str(host)) and str(host) not in allowed:
             yield (
@@ -83,7 +83,7 @@ SERVICE_ENTRY_NO_WILDCARD_HOSTS = resource_policy(
     severity=Severity.HIGH,
     control="SC-7",
     spec="SM-DR8",
-    remediation="Declare one exact host per dependency, or add an approved exception to allowed_hosts.",
+    remediation="Declare one exact host per dependency, or add an approved exception to allowedHosts.",
     config=ALLOWED_WILDCARDS,
 )
 

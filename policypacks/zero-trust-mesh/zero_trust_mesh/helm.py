@@ -72,7 +72,7 @@ def duration_hours(text: str) -> float | None:
 
 
 MAX_TTL = {
-    "max_hours": {
+    "maxHours": {
         "type": "number",
         "default": 24,
         "description": "Longest workload certificate lifetime allowed, in hours (SM-DR13: preferably hours).",
@@ -84,7 +84,7 @@ def _cert_ttl(resource_type: str, props: Mapping[str, Any], config: Config) -> I
     values = _istiod_values(resource_type, props)
     if values is None:
         return
-    limit = float(config["max_hours"])
+    limit = float(config["maxHours"])
     settings = {
         "values.meshConfig.defaultConfig.proxyMetadata.SECRET_TTL": (
             get(

@@ -34,14 +34,14 @@ PACK_TAGS = ["istio", "zero-trust"]
 
 # Config keys shared by several policies (same name, same meaning, same default).
 ROOT_NAMESPACE = {
-    "root_namespace": {
+    "rootNamespace": {
         "type": "string",
         "default": "istio-system",
         "description": "Istio root namespace (meshConfig.rootNamespace), where mesh-wide policies live.",
     }
 }
 SYSTEM_NAMESPACES = {
-    "system_namespaces": {
+    "systemNamespaces": {
         "type": "array",
         "items": {"type": "string"},
         "default": ["kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-cni"],

@@ -55,7 +55,7 @@ def _mesh_wide(resources: list[PolicyResource], kind: str, root: str) -> list[Po
 def _strict_mtls(resources: list[PolicyResource], config: Config) -> Findings:
     if not has_mesh(resources):
         return
-    root = str(config["root_namespace"])
+    root = str(config["rootNamespace"])
     mesh_wide = _mesh_wide(resources, "PeerAuthentication", root)
     modes = [str(get(r.props, "spec", "mtls", "mode", default="UNSET")).upper() for r in mesh_wide]
     if "STRICT" not in modes:
@@ -77,7 +77,7 @@ def _is_allow_nothing(props: Mapping[str, Any]) -> bool:
 def _default_deny(resources: list[PolicyResource], config: Config) -> Findings:
     if not has_mesh(resources):
         return
-    root = str(config["root_namespace"])
+    root = str(config["rootNamespace"])
     if not any(_is_allow_nothing(r.props) for r in _mesh_wide(resources, "AuthorizationPolicy", root)):
         yield (
             f"no mesh-wide allow-nothing AuthorizationPolicy in {root!r}: requests without a matching ALLOW "
@@ -93,7 +93,7 @@ def _namespaces(resources: list[PolicyResource]) -> Iterator[PolicyResource]:
 def _injection(resources: list[PolicyResource], config: Config) -> Findings:
     if not has_mesh(resources):
         return
-    system = set(config["system_namespaces"] or [])
+    system = set(config["systemNamespaces"] or [])
     for ns in _namespaces(resources):
         name = name_of(ns.props)
         if name in system or is_injected_namespace(ns.props):
@@ -101,7 +101,7 @@ def _injection(resources: list[PolicyResource], config: Config) -> Findings:
         yield (
             f"namespace {name!r} is not meshed: label it istio.io/rev=<revision> (or "
             "istio-injection=enabled), "
-            "or list it in system_namespaces if it holds no application.",
+            "or list it in systemNamespaces if it holds no application.",
             ns.urn,
         )
 
@@ -114,7 +114,7 @@ def _workloads(resources: list[PolicyResource]) -> Iterator[tuple[PolicyResource
 
 
 def _service_accounts(resources: list[PolicyResource], config: Config) -> Findings:
-    system = set(config["system_namespaces"] or [])
+    system = set(config["systemNamespaces"] or [])
     users: dict[tuple[str, str], list[PolicyResource]] = defaultdict(list)
     for r, template in _workloads(resources):
         ns = namespace_of(r.props)
@@ -189,7 +189,7 @@ NAMESPACE_INJECTION = stack_policy(
     control="AC-3",
     spec="C-2.2-7",
     remediation=(
-        "Label the namespace istio.io/rev=<revision>, or add it to system_namespaces if it is not an app."
+        "Label the namespace istio.io/rev=<revision>, or add it to systemNamespaces if it is not an app."
     ),
     config=SYSTEM_NAMESPACES,
 )

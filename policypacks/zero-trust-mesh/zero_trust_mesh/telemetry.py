@@ -15,7 +15,7 @@ def _logging_not_disabled(resource_type: str, props: Mapping[str, Any], config: 
     if not is_istio_kind(resource_type, "Telemetry"):
         return
     spec = get(props, "spec", default={})
-    if namespace_of(props) != config["root_namespace"] or has_workload_selector(spec):
+    if namespace_of(props) != config["rootNamespace"] or has_workload_selector(spec):
         return
     for i, logging in enumerate(items(spec, "accessLogging")):
         if get(logging, "disabled") is True:
