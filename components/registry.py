@@ -126,6 +126,8 @@ def repository_policy(
     push = sorted(set(push_role_arns))
     readers = sorted(set(push_role_arns) | set(pull_role_arns))
     account = f"arn:{partition}:iam::{account_id}:root"
+    # AWS service-linked roles (e.g. Inspector's enhanced scanning) keep their access.
+    service_roles = f"arn:{partition}:iam::{account_id}:role/aws-service-role/*"
     statements: list[dict[str, Any]] = [
         {
             "Sid": "CiPush",
@@ -149,14 +151,14 @@ def repository_policy(
             "Effect": "Deny",
             "Principal": {"AWS": account},
             "Action": WRITE_ACTIONS,
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": push}},
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [*push, service_roles]}},
         },
         {
             "Sid": "DenyPullByOthers",
             "Effect": "Deny",
             "Principal": {"AWS": account},
             "Action": PULL_ACTIONS,
-            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": readers}},
+            "Condition": {"ArnNotLike": {"aws:PrincipalArn": [*readers, service_roles]}},
         },
     ]
     return {"Version": "2012-10-17", "Statement": statements}
