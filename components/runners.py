@@ -25,6 +25,7 @@ GitHub's Actions Runner Controller (ARC) from its official OCI charts at pinned 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -141,8 +142,18 @@ class CiRunnersArgs:
     """Chart source of gha-runner-scale-set-controller (override for a mirror or a local chart)."""
     scale_set_chart: ChartSource = SCALE_SET_CHART
     """Chart source of gha-runner-scale-set."""
+    partition: str = "aws"
+    """AWS partition of the IRSA roles' ARNs."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the IAM roles."""
+
+
+def iam_role_name(*parts: str) -> str:
+    """A deterministic IAM role name (at most 64 characters; long names keep a hash suffix)."""
+    name = "-".join(parts)
+    if len(name) <= 64:
+        return name
+    return f"{name[:55]}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def validate_runners_args(args: CiRunnersArgs) -> list[str]:
@@ -504,8 +515,12 @@ class CiRunners(pulumi.ComponentResource):
             )
 
         if scale_set.ecr_push:
+            # A deterministic name, so the ARN other resources refer to (the ECR repository policy) is
+            # known at preview and can be checked by policy before deployment.
+            role_name = iam_role_name(pulumi.get_stack(), prefix, "push")
             role = aws.iam.Role(
                 f"{prefix}-push",
+                name=role_name,
                 description=f"ECR push for the {scale_set.name} runner scale set (IRSA)",
                 assume_role_policy=pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(
                     lambda v: json.dumps(irsa_trust_policy(v[0], v[1], namespace, scale_set.ci_service_account))
@@ -514,15 +529,22 @@ class CiRunners(pulumi.ComponentResource):
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            self.push_role_arns.append(role.arn)
-            self.push_role_names.append(role.name)
+            account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+            partition = args.partition
+            # The URN (known at preview) carries the dependency on the role; the ARN is computed.
+            self.push_role_arns.append(
+                pulumi.Output.all(role.urn, account_id).apply(
+                    lambda v: f"arn:{partition}:iam::{v[1]}:role/{role_name}"
+                )
+            )
+            self.push_role_names.append(pulumi.Output.all(role.urn).apply(lambda _: role_name))
             chart_deps.append(
                 k8s.core.v1.ServiceAccount(
                     f"{prefix}-ci",
                     metadata=k8s.meta.v1.ObjectMetaArgs(
                         name=scale_set.ci_service_account,
                         namespace=namespace,
-                        annotations={"eks.amazonaws.com/role-arn": role.arn},
+                        annotations={"eks.amazonaws.com/role-arn": self.push_role_arns[-1]},
                     ),
                     # Job steps need AWS credentials (IRSA injects its own token), not the Kubernetes API.
                     automount_service_account_token=False,

@@ -18,6 +18,7 @@ from components.runners import (
     CiRunnersArgs,
     GitHubAppCredentials,
     RunnerScaleSetArgs,
+    iam_role_name,
 )
 from tests.ci_mocks import ACCOUNT, RecordingMocks, build, is_secret, policy, provider, unsecret
 
@@ -176,12 +177,19 @@ def test_irsa_role_trusts_only_the_scale_sets_service_account() -> None:
     }
     sa = mocks.one("kubernetes:core/v1:ServiceAccount", "ci-platform-ci").inputs
     assert sa["metadata"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNT}:role/ci-platform-push-1a2b3c"
+        "eks.amazonaws.com/role-arn": f"arn:aws:iam::{ACCOUNT}:role/stack-ci-platform-push"
     }
     assert sa["automountServiceAccountToken"] is False
     # No ECR rights here: ArtifactRegistry attaches push for exactly its repositories.
     assert mocks.of_type("aws:iam/rolePolicy:RolePolicy") == []
     assert len(runners.push_role_names) == 1
+    assert mocks.one("aws:iam/role:Role", "ci-platform-push").inputs["name"] == "stack-ci-platform-push"
+
+
+def test_long_role_names_stay_within_the_iam_limit() -> None:
+    name = iam_role_name("a-very-long-stack-name-for-production", "ci", "a-scale-set-with-a-long-name", "push")
+    assert len(name) == 64
+    assert name == iam_role_name("a-very-long-stack-name-for-production", "ci", "a-scale-set-with-a-long-name", "push")
 
 
 def test_github_app_from_pulumi_secrets_becomes_a_kubernetes_secret() -> None:
