@@ -17,7 +17,7 @@ namespaced Roles this component binds. Flux's controllers are bound to cluster-a
   bound to cluster-admin unless the named insecure option `cluster_admin_insecure` is set, which
   cicd-gitops-not-cluster-admin reports.
 - Every Argo CD pod meets Pod Security "restricted" through chart values, in a namespace labelled
-  so; the chart's NetworkPolicies are on with default-deny ingress.
+  so; a default-deny ingress NetworkPolicy plus the chart's per-component policies fence it.
 """
 
 from __future__ import annotations
@@ -148,7 +148,9 @@ def argocd_values(args: GitOpsArgs) -> dict[str, Any]:
         "createAggregateRoles": False,
         "global": {
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "networkPolicy": {"create": True, "defaultDenyIngress": True},
+            # The chart's per-component policies allow Argo CD's own flows; the namespace-wide
+            # default deny is the component's (visible to policy before the chart renders).
+            "networkPolicy": {"create": True, "defaultDenyIngress": False},
         },
         "configs": {
             "cm": {
@@ -231,6 +233,14 @@ class GitOps(pulumi.ComponentResource):
             opts=k8s_opts,
         )
         in_ns = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[ns]))
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny-ingress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=args.namespace),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress"]
+            ),
+            opts=in_ns,
+        )
         app_ns_deps: list[pulumi.Resource] = []
         if args.create_app_namespaces:
             for app_ns in args.app_namespaces:

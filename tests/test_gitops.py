@@ -102,6 +102,10 @@ def test_argo_cd_pods_meet_pod_security_restricted() -> None:
         assert context["seccompProfile"] == {"type": "RuntimeDefault"}
     assert values["global"]["securityContext"]["runAsNonRoot"] is True
     assert values["dex"]["enabled"] is False
+    deny = mocks.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitops-default-deny-ingress").inputs
+    assert deny["metadata"]["namespace"] == "argocd"
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    assert values["global"]["networkPolicy"]["create"] is True
     ns = mocks.one("kubernetes:core/v1:Namespace", "gitops-namespace").inputs["metadata"]
     assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
