@@ -140,7 +140,14 @@ def argocd_values(args: GitOpsArgs) -> dict[str, Any]:
         "capabilities": {"drop": ["ALL"]},
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    component = {"containerSecurityContext": container}
+
+    def component(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, Any]:
+        return {
+            "containerSecurityContext": container,
+            "resources": {"requests": {"cpu": cpu, "memory": memory},
+                          "limits": {"cpu": cpu_limit, "memory": memory_limit}},
+        }
+
     return {
         "fullnameOverride": ARGO_CD_RELEASE,
         "crds": {"install": True, "keep": True},
@@ -162,15 +169,15 @@ def argocd_values(args: GitOpsArgs) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
-        "controller": component,
-        "server": component,
-        "repoServer": component,
-        "applicationSet": component,
+        "controller": component("250m", "512Mi", "1", "2Gi"),
+        "server": component("100m", "128Mi", "500m", "512Mi"),
+        "repoServer": component("100m", "256Mi", "1", "1Gi"),
+        "applicationSet": component("50m", "64Mi", "250m", "256Mi"),
         "redis": {
-            "containerSecurityContext": container,
+            **component("100m", "64Mi", "500m", "256Mi"),
             "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
         },
-        "redisSecretInit": component,
+        "redisSecretInit": component("50m", "32Mi", "100m", "64Mi"),
     }
 
 

@@ -100,6 +100,7 @@ def test_argo_cd_pods_meet_pod_security_restricted() -> None:
         assert context["allowPrivilegeEscalation"] is False
         assert context["capabilities"] == {"drop": ["ALL"]}
         assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert set(values[component]["resources"]) == {"requests", "limits"}
     assert values["global"]["securityContext"]["runAsNonRoot"] is True
     assert values["dex"]["enabled"] is False
     deny = mocks.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitops-default-deny-ingress").inputs
