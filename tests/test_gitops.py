@@ -1,0 +1,146 @@
+"""GitOps under mocks: pinned Argo CD, self-heal, namespaced RBAC, read-only repository credentials."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.gitops import GitOps, GitOpsArgs
+from tests.ci_mocks import RecordingMocks, build, is_secret, provider, unsecret
+
+REPO = "git@github.com:acme/deploy.git"
+
+
+def _gitops(**kwargs: Any) -> RecordingMocks:
+    base: dict[str, Any] = {"repo_url": REPO, "app_namespaces": ["shop", "payments"]}
+    base.update(kwargs)
+    mocks, _ = build(lambda: GitOps("gitops", GitOpsArgs(**base), k8s_provider=provider()))
+    return mocks
+
+
+def _values(mocks: RecordingMocks) -> dict[str, Any]:
+    chart = mocks.one("kubernetes:helm.sh/v4:Chart", "gitops-argocd").inputs
+    values: dict[str, Any] = chart["values"]
+    return values
+
+
+def test_official_argo_cd_chart_at_a_pinned_version() -> None:
+    chart = _gitops().one("kubernetes:helm.sh/v4:Chart", "gitops-argocd").inputs
+    assert chart["chart"] == "argo-cd"
+    assert chart["version"] == "10.10.0"
+    assert chart["repositoryOpts"] == {"repo": "https://argoproj.github.io/argo-helm"}
+    assert chart["namespace"] == "argocd"
+
+
+def test_no_cluster_roles_and_no_cluster_admin() -> None:
+    mocks = _gitops()
+    values = _values(mocks)
+    assert values["createClusterRoles"] is False
+    assert values["createAggregateRoles"] is False
+    assert mocks.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding") == []
+    assert mocks.of_type("kubernetes:rbac.authorization.k8s.io/v1:ClusterRole") == []
+    for binding in mocks.of_type("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding"):
+        assert binding.inputs["roleRef"]["kind"] == "Role"
+        assert binding.inputs["roleRef"]["name"] != "cluster-admin"
+
+
+def test_controller_rbac_is_namespaced_to_the_application_namespaces() -> None:
+    mocks = _gitops()
+    roles = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.inputs["rules"]
+             for r in mocks.of_type("kubernetes:rbac.authorization.k8s.io/v1:Role")}
+    assert sorted(roles) == [("payments", "argocd-controller"), ("payments", "argocd-server"),
+                             ("shop", "argocd-controller"), ("shop", "argocd-server")]
+    controller_rules = roles[("shop", "argocd-controller")]
+    groups = {g for rule in controller_rules for g in rule["apiGroups"]}
+    assert "rbac.authorization.k8s.io" not in groups and "security.istio.io" not in groups and "*" not in groups
+    assert all("*" not in rule["resources"] and "*" not in rule["verbs"] for rule in controller_rules)
+    assert not any("networkpolicies" in rule["resources"] for rule in controller_rules)
+    server_verbs = {v for rule in roles[("shop", "argocd-server")] for v in rule["verbs"]}
+    assert server_verbs == {"get", "list", "watch"}
+    binding = mocks.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "gitops-shop-controller").inputs
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "argocd-application-controller",
+                                    "namespace": "argocd"}]
+    cluster = mocks.one("kubernetes:core/v1:Secret", "gitops-in-cluster").inputs
+    assert cluster["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "cluster"}
+    data = unsecret(cluster["stringData"])
+    assert data["namespaces"] == "shop,payments"
+    assert data["clusterResources"] == "false"
+    assert data["server"] == "https://kubernetes.default.svc"
+
+
+def test_application_self_heals_and_prunes_from_the_deployment_repository() -> None:
+    mocks = _gitops(path="envs/prod", revision="release")
+    app = mocks.one("kubernetes:argoproj.io/v1alpha1:Application", "gitops-application").inputs
+    assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
+    assert app["spec"]["source"] == {"repoURL": REPO, "targetRevision": "release", "path": "envs/prod"}
+    assert app["spec"]["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "shop"}
+    assert app["spec"]["project"] == "platform-apps"
+
+
+def test_app_project_restricts_source_destinations_and_cluster_resources() -> None:
+    project = _gitops().one("kubernetes:argoproj.io/v1alpha1:AppProject", "gitops-project").inputs["spec"]
+    assert project["sourceRepos"] == [REPO]
+    assert project["destinations"] == [
+        {"server": "https://kubernetes.default.svc", "namespace": "shop"},
+        {"server": "https://kubernetes.default.svc", "namespace": "payments"},
+    ]
+    assert project["clusterResourceWhitelist"] == []
+    assert {"group": "rbac.authorization.k8s.io", "kind": "*"} in project["namespaceResourceBlacklist"]
+
+
+def test_argo_cd_pods_meet_pod_security_restricted() -> None:
+    mocks = _gitops()
+    values = _values(mocks)
+    for component in ("controller", "server", "repoServer", "applicationSet", "redis", "redisSecretInit"):
+        context = values[component]["containerSecurityContext"]
+        assert context["runAsNonRoot"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"] == {"drop": ["ALL"]}
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert set(values[component]["resources"]) == {"requests", "limits"}
+    assert values["global"]["securityContext"]["runAsNonRoot"] is True
+    assert values["dex"]["enabled"] is False
+    deny = mocks.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "gitops-default-deny-ingress").inputs
+    assert deny["metadata"]["namespace"] == "argocd"
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    assert values["global"]["networkPolicy"]["create"] is True
+    ns = mocks.one("kubernetes:core/v1:Namespace", "gitops-namespace").inputs["metadata"]
+    assert ns["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_read_only_deploy_key_from_pulumi_secret() -> None:
+    mocks = _gitops(ssh_private_key=pulumi.Output.secret("-----BEGIN OPENSSH PRIVATE KEY-----"))
+    secret = mocks.one("kubernetes:core/v1:Secret", "gitops-repository").inputs
+    assert secret["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
+    data = secret["stringData"]
+    assert is_secret(data)
+    assert unsecret(data)["url"] == REPO and unsecret(data)["type"] == "git"
+    assert "OPENSSH" not in json.dumps(_values(mocks))
+
+
+def test_pre_created_credentials_create_no_secret() -> None:
+    mocks = _gitops(credentials_secret_name="deploy-repo")
+    assert [r.name for r in mocks.of_type("kubernetes:core/v1:Secret")] == ["gitops-in-cluster"]
+
+
+def test_cluster_admin_is_only_a_named_insecure_option() -> None:
+    assert _values(_gitops(cluster_admin_insecure=True))["createClusterRoles"] is True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"app_namespaces": []}, "at least one application namespace"),
+        ({"app_namespaces": ["argocd"]}, "must not be an application namespace"),
+        ({"app_namespaces": ["kube-system"]}, "system namespaces"),
+        ({"repo_url": "ftp://example.com/x"}, "not an https"),
+        ({"https_token": "t"}, "https_token needs an https"),
+        ({"credentials_secret_name": "a", "ssh_private_key": "k"}, "at most one"),
+    ],
+)
+def test_invalid_args_are_refused(kwargs: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        _gitops(**kwargs)
