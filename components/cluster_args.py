@@ -64,6 +64,18 @@ CapacityType = Literal["ON_DEMAND", "SPOT"]
 AccessPolicyName = Literal["cluster-admin", "admin", "edit", "view"]
 
 
+TaintEffect = Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+
+
+@dataclass(frozen=True)
+class NodeTaint:
+    """A Kubernetes taint on every node of a group (EKS spells the effect NO_SCHEDULE, ...)."""
+
+    key: str
+    value: str
+    effect: TaintEffect = "NO_SCHEDULE"
+
+
 @dataclass(frozen=True)
 class NodeGroupArgs:
     """One EKS managed node group on the private subnets."""
@@ -86,6 +98,8 @@ class NodeGroupArgs:
     """EKS-optimised Amazon Linux 2023 image, x86_64 or ARM."""
     labels: Mapping[str, str] = field(default_factory=dict)
     """Kubernetes labels put on the nodes."""
+    taints: tuple[NodeTaint, ...] = ()
+    """Taints keeping other pods off these nodes (e.g. a dedicated CI runner pool)."""
     allow_imdsv1_insecure: bool = False
     """INSECURE: accept IMDSv1 (no session token) on these nodes; SSRF in a pod can then steal the
     node role's credentials. The aws-baseline pack reports it."""

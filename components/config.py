@@ -16,6 +16,8 @@ platform it describes and each object's fields are checked together (unknown fie
     devsecops-platform:kubeconfig  existing cluster only; a secret (pulumi config set --secret)
     devsecops-platform:mesh        the Istio mesh (absent or {}: no mesh); components/mesh_config.py
     devsecops-platform:services    microservice declarations (need `mesh`); see parse_services
+    devsecops-platform:ci          registry, pipeline identities, runners, GitOps (absent or {}: none;
+                                   each part has `enabled`); see components/ci_config.py
     devsecops-platform:observability  metrics, logs, traces (absent or {}: none); with a
                                    mesh, the mesh's tracing provider and monitoring namespace are
                                    derived from it; see components/observability_config.py
@@ -40,6 +42,7 @@ from typing import Any, Final, cast, get_args
 import pulumi
 import yaml
 
+from components.ci_config import CiArgs, parse_ci
 from components.cluster_args import (
     ACCESS_POLICIES,
     DEFAULT_KUBERNETES_VERSION,
@@ -52,6 +55,8 @@ from components.cluster_args import (
     ExistingClusterArgs,
     NodeAmiType,
     NodeGroupArgs,
+    NodeTaint,
+    TaintEffect,
 )
 from components.config_fields import ObjectReader, aws_tags, cidr, cidrs, type_name
 from components.errors import ConfigError
@@ -61,6 +66,7 @@ from components.microservice_args import MicroserviceArgs
 from components.network import NatGatewayMode, NetworkArgs
 from components.observability_args import ObservabilityArgs, tracing_provider
 from components.observability_config import parse_observability
+from components.runners import RUNNER_NODE_LABEL, RUNNER_NODE_TAINT
 from components.service_graph import validate_services
 from components.subnets import MAX_ZONES, MIN_ZONES, SubnetPlanError, plan_subnets
 
@@ -92,7 +98,8 @@ EXISTING_CLUSTER_FIELDS: Final = ("mode", "context")
 CLUSTER_INSECURE_FIELDS: Final = ("disableSecretsEncryption", "disableControlPlaneLogs",
                                   "nodePortIngressCidrs")
 NODE_GROUP_FIELDS: Final = ("name", "instanceTypes", "minSize", "maxSize", "desiredSize",
-                            "diskSizeGib", "capacityType", "amiType", "labels", "insecure")
+                            "diskSizeGib", "capacityType", "amiType", "labels", "taints", "insecure")
+NODE_TAINT_FIELDS: Final = ("key", "value", "effect")
 NODE_GROUP_INSECURE_FIELDS: Final = ("allowImdsv1",)
 ACCESS_ENTRY_FIELDS: Final = ("principalArn", "policy", "namespaces")
 REDACTED: Final = "<kubeconfig, not shown>"
@@ -135,6 +142,7 @@ class PlatformConfig:
     mesh: ServiceMeshArgs | None = None
     services: tuple[MicroserviceArgs, ...] = ()
     observability: ObservabilityArgs | None = None
+    ci: CiArgs | None = None
 
 
 SectionParser = Callable[[object, ConfigContext], Any]
@@ -153,6 +161,7 @@ def section_parsers() -> dict[str, SectionParser]:
         "mesh": lambda raw, ctx: None if raw in (None, {}) else parse_mesh(raw),
         "services": lambda raw, ctx: tuple(parse_services(raw)),
         "observability": lambda raw, ctx: None if raw in (None, {}) else parse_observability(raw),
+        "ci": lambda raw, ctx: None if raw in (None, {}) else parse_ci(raw),
     }
 
 
@@ -238,7 +247,8 @@ def parse_cluster(raw: object, ctx: ConfigContext) -> EksClusterArgs | ExistingC
       nodeVolumeKmsKeyArn         customer-managed key for node volumes (default aws/ebs)
       accessEntries               [{principalArn, policy, namespaces}], at least one cluster-admin
       nodeGroups                  [{name, instanceTypes, minSize, maxSize, desiredSize, diskSizeGib,
-                                    capacityType, amiType, labels, insecure: {allowImdsv1}}]
+                                    capacityType, amiType, labels, taints[{key, value, effect}],
+                                    insecure: {allowImdsv1}}]
       insecure                    {disableSecretsEncryption, disableControlPlaneLogs,
                                    nodePortIngressCidrs}: each weakens a default, by name
     existing fields:
@@ -330,10 +340,24 @@ def _node_groups(cl: ObjectReader) -> tuple[NodeGroupArgs, ...]:
             ami_type=cast(NodeAmiType, ng.string("amiType", base.ami_type, choices=NODE_AMI_TYPES)),
             labels=ng.labels("labels", allowed="Kubernetes labels (string values)",
                              key_pattern=LABEL_KEY_RE, value_pattern=LABEL_VALUE_RE),
+            taints=_taints(ng),
             allow_imdsv1_insecure=ng.object("insecure", NODE_GROUP_INSECURE_FIELDS)
             .boolean("allowImdsv1", False),
         ))
     return tuple(groups)
+
+
+def _taints(ng: ObjectReader) -> tuple[NodeTaint, ...]:
+    if not ng.has("taints"):
+        return ()
+    taints = []
+    for t in ng.objects("taints", NODE_TAINT_FIELDS, allowed="a list of {key, value, effect} taints"):
+        taints.append(NodeTaint(
+            key=t.string("key", pattern=LABEL_KEY_RE, allowed="a Kubernetes label key"),
+            value=t.string("value", "", pattern=LABEL_VALUE_RE, allowed="a Kubernetes label value"),
+            effect=cast(TaintEffect, t.string("effect", "NO_SCHEDULE", choices=get_args(TaintEffect))),
+        ))
+    return tuple(taints)
 
 
 def _access_entries(cl: ObjectReader) -> tuple[AccessEntryArgs, ...]:
@@ -398,8 +422,32 @@ def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
         sections["mesh"] = mesh
     if mesh is not None:
         validate_services(list(services), "services", MeshRef.from_args(mesh))
+    _check_ci(sections["ci"], cluster)
     return PlatformConfig(project=ctx.project, stack=ctx.stack, region=ctx.region, tags=ctx.tags,
                           **sections)
+
+
+def _check_ci(ci: CiArgs | None, cluster: EksClusterArgs | ExistingClusterArgs) -> None:
+    """CI identities and runners use the managed cluster's OIDC provider; runners need their pool."""
+    if ci is None or not (ci.runners_enabled or ci.identities_enabled or ci.registry_enabled):
+        return
+    if not isinstance(cluster, EksClusterArgs):
+        raise ConfigError("ci", "{...}", "ci.registry, ci.identities and ci.runners only with cluster.mode managed",
+                          "they need the managed cluster's IAM OIDC provider and node role")
+    if ci.runners_enabled:
+        label_key, label_value = RUNNER_NODE_LABEL
+        taint_key, taint_value, _ = RUNNER_NODE_TAINT
+        if not any(
+            g.labels.get(label_key) == label_value
+            and any(t.key == taint_key and t.value == taint_value and t.effect == "NO_SCHEDULE" for t in g.taints)
+            for g in cluster.node_groups
+        ):
+            raise ConfigError(
+                "cluster.nodeGroups", [g.name for g in cluster.node_groups],
+                f"a node group labelled {label_key}={label_value} with the taint "
+                f"{taint_key}={taint_value}:NO_SCHEDULE",
+                "ci.runners needs a dedicated, tainted node group (workflows run arbitrary code)",
+            )
 
 
 def _all_config_keys() -> set[str]:

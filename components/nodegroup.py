@@ -74,6 +74,7 @@ def node_group(name: str, group: NodeGroupArgs, *, cluster: aws.eks.Cluster,
             id=template.id, version=template.latest_version.apply(str),
         ),
         labels=dict(group.labels),
+        taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=t.effect) for t in group.taints],
         tags=tags,
         opts=pulumi.ResourceOptions(
             parent=parent,

@@ -93,9 +93,11 @@ def run_program(proj: project.Project, work: Path, debug: bool) -> Graph:
     graph = Graph.load(graph_path)
     if graph.error:
         kind = graph.error["kind"]
+        # A config error is the stack file's fault; the code line that noticed it goes to --debug.
+        where = str(proj.stack_file) if kind == "config" else graph.error.get("where", str(proj.program))
         raise PreflightError(
             f"{'invalid config' if kind == 'config' else 'the program failed'}: {graph.error['message']}",
-            graph.error.get("where", str(proj.program)),
+            where,
             _HINTS.get(kind, ""),
             detail=graph.error.get("detail", ""),
         )

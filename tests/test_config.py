@@ -19,6 +19,7 @@ from components.cluster_args import (
     EksClusterArgs,
     ExistingClusterArgs,
     NodeGroupArgs,
+    NodeTaint,
 )
 from components.config import PlatformConfig, load
 from components.errors import ConfigError
@@ -107,10 +108,17 @@ def test_dev_stack_file_becomes_typed_args() -> None:
     assert cfg.cluster.endpoint_public_access_cidrs == ()
     assert cfg.cluster.endpoint_private_access_cidrs == ("10.250.0.0/16",)
     assert cfg.cluster.access_entries == (AccessEntryArgs(ADMIN, "cluster-admin"),)
-    assert cfg.cluster.node_groups == (NodeGroupArgs(
-        name="system", instance_types=("m6i.large", "m6a.large"), min_size=2, max_size=5,
-        desired_size=3, disk_size_gib=50, labels={"workload-class": "system"},
-    ),)
+    assert cfg.cluster.node_groups == (
+        NodeGroupArgs(
+            name="system", instance_types=("m6i.large", "m6a.large"), min_size=2, max_size=5,
+            desired_size=3, disk_size_gib=50, labels={"workload-class": "system"},
+        ),
+        NodeGroupArgs(
+            name="ci-runners", instance_types=("m6i.large",), min_size=0, max_size=4, desired_size=1,
+            disk_size_gib=100, labels={"devsecops.io/node-pool": "ci-runners"},
+            taints=(NodeTaint("devsecops.io/ci-runners", "true", "NO_SCHEDULE"),),
+        ),
+    )
     assert cfg.cluster.insecure_options() == []
     assert cfg.tags == {"project": P, "stack": "dev", "managed-by": "pulumi", "environment": "dev",
                         "owner": "platform-team", "cost-center": "4711"}

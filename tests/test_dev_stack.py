@@ -35,21 +35,21 @@ DEV_STACK_RESOURCES = Counter({
     "aws:ec2/flowLog:FlowLog": 1,
     # network and cluster: flow-log and control-plane log groups, their keys, the secrets key
     "aws:cloudwatch/logGroup:LogGroup": 2,
-    "aws:kms/key:Key": 3,
+    "aws:kms/key:Key": 4,
     # roles: flow logs, control plane, VPC CNI (IRSA), nodes
-    "aws:iam/role:Role": 4,
-    "aws:iam/rolePolicy:RolePolicy": 2,
-    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 4,
+    "aws:iam/role:Role": 7,
+    "aws:iam/rolePolicy:RolePolicy": 5,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": 5,
     # cluster
     "aws:ec2/securityGroup:SecurityGroup": 1,
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": 1,
     "aws:eks/cluster:Cluster": 1,
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
-    "aws:eks/accessEntry:AccessEntry": 1,
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 1,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 2,
+    "aws:eks/accessEntry:AccessEntry": 2,
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": 2,
     "aws:eks/addon:Addon": 4,
-    "aws:ec2/launchTemplate:LaunchTemplate": 1,
-    "aws:eks/nodeGroup:NodeGroup": 1,
+    "aws:ec2/launchTemplate:LaunchTemplate": 2,
+    "aws:eks/nodeGroup:NodeGroup": 2,
     "pulumi:providers:kubernetes": 1,
     # the mesh (charts: base, cni, istiod, ingress gateway) and its mesh-wide policy, gateway, telemetry
     "devsecops:mesh:ServiceMesh": 1,
@@ -60,7 +60,7 @@ DEV_STACK_RESOURCES = Counter({
     "devsecops:mesh:Microservice": 3,
     "kubernetes:apps/v1:Deployment": 3,
     "kubernetes:core/v1:Service": 3,
-    "kubernetes:core/v1:ServiceAccount": 3,
+    "kubernetes:core/v1:ServiceAccount": 4,
     "kubernetes:policy/v1:PodDisruptionBudget": 3,
     "kubernetes:networking.istio.io/v1:DestinationRule": 3,
     "kubernetes:networking.istio.io/v1:Sidecar": 3,
@@ -70,14 +70,28 @@ DEV_STACK_RESOURCES = Counter({
     "kubernetes:security.istio.io/v1:RequestAuthentication": 2,
     # observability: its charts, dashboards, rules and monitors
     "devsecops:observability:Observability": 1,
-    "kubernetes:core/v1:ConfigMap": 4,
+    "kubernetes:core/v1:ConfigMap": 5,
     "kubernetes:monitoring.coreos.com/v1:PodMonitor": 2,
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": 5,
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": 1,
     # shared by mesh, app and observability: namespaces, default-deny and allow policies, charts
-    "kubernetes:core/v1:Namespace": 8,
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 16,
-    "kubernetes:helm.sh/v4:Chart": 10,
+    "kubernetes:core/v1:Namespace": 11,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 21,
+    "kubernetes:helm.sh/v4:Chart": 13,
+    # CI: pipeline identities (GitHub OIDC provider, preview and deploy roles, the preview role's
+    # view-only access entry), runners (controller + scale set, IRSA push role), ECR, Argo CD
+    "devsecops:ci:PipelineIdentities": 1,
+    "devsecops:ci:CiRunners": 1,
+    "devsecops:ci:ArtifactRegistry": 1,
+    "devsecops:ci:GitOps": 1,
+    "aws:ecr/repository:Repository": 3,
+    "aws:ecr/repositoryPolicy:RepositoryPolicy": 3,
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": 3,
+    "kubernetes:core/v1:Secret": 1,
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": 6,
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": 6,
+    "kubernetes:argoproj.io/v1alpha1:AppProject": 1,
+    "kubernetes:argoproj.io/v1alpha1:Application": 1,
 })
 
 
@@ -88,7 +102,8 @@ def test_dev_stack_registers_the_whole_platform() -> None:
     platform = recording.one("devsecops:platform:Platform")
     assert {r.type for r in recording.children_of(platform)} == {
         "devsecops:network:Network", "devsecops:cluster:EksCluster", "devsecops:mesh:ServiceMesh",
-        "devsecops:mesh:Microservice", "devsecops:observability:Observability"}
+        "devsecops:mesh:Microservice", "devsecops:observability:Observability", "devsecops:ci:PipelineIdentities",
+        "devsecops:ci:CiRunners", "devsecops:ci:ArtifactRegistry", "devsecops:ci:GitOps"}
     cluster = recording.one("aws:eks/cluster:Cluster").inputs
     assert cluster["name"] == "devsecops-dev"
     assert cluster["vpcConfig"]["endpointPublicAccess"] is False
@@ -137,5 +152,5 @@ def test_dev_stack_previews_with_unknown_computed_outputs(monkeypatch: pytest.Mo
     monkeypatch.setattr("tests.mocks.PlatformMocks", _EchoOnly)
     recording = run_main(engine_config(ROOT / "Pulumi.dev.yaml"), preview=True)
     assert recording.counts() == DEV_STACK_RESOURCES
-    oidc = recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    oidc = recording.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "platform-cluster-oidc")
     assert isinstance(oidc.inputs["url"], Unknown)  # unknown in preview, not invented

@@ -47,7 +47,7 @@ def test_dev_stack_has_no_mandatory_violation(dev_run: Run) -> None:
     assert {p["name"] for p in report["packs"]} >= {"aws-baseline", "kubernetes-baseline"}
 
 
-def test_dev_stack_reports_the_full_cluster_and_network(dev_run: Run) -> None:
+def test_dev_stack_reports_the_whole_platform(dev_run: Run) -> None:
     types = dev_run.report()["resourceTypes"]
     for token, count in {
         "aws:ec2/vpc:Vpc": 1,
@@ -55,14 +55,19 @@ def test_dev_stack_reports_the_full_cluster_and_network(dev_run: Run) -> None:
         "aws:ec2/flowLog:FlowLog": 1,
         "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": 1,
         "aws:eks/cluster:Cluster": 1,
-        "aws:eks/nodeGroup:NodeGroup": 1,
-        "aws:ec2/launchTemplate:LaunchTemplate": 1,
+        "aws:eks/nodeGroup:NodeGroup": 2,
+        "aws:ec2/launchTemplate:LaunchTemplate": 2,
         "aws:eks/addon:Addon": 4,
-        "aws:kms/key:Key": 3,
+        "aws:kms/key:Key": 4,
         "aws:cloudwatch/logGroup:LogGroup": 2,
-        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 1,
-        "aws:eks/accessEntry:AccessEntry": 1,
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": 2,
+        "aws:eks/accessEntry:AccessEntry": 2,
         "pulumi:providers:kubernetes": 1,
+        "devsecops:mesh:ServiceMesh": 1,
+        "devsecops:mesh:Microservice": 3,
+        "devsecops:observability:Observability": 1,
+        "devsecops:ci:CiRunners": 1,
+        "devsecops:ci:GitOps": 1,
     }.items():
         assert types.get(token) == count, (token, types.get(token))
     graph = json.loads((dev_run.out / "graph.json").read_text())
