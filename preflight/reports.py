@@ -150,7 +150,7 @@ def to_markdown(outcome: Outcome, status: str) -> str:
     lines = [
         f"## preflight: `{outcome.graph.project}` / `{outcome.graph.stack}`: **{status}**",
         "",
-        f"{s['resources']} resources checked by {s['policies']} policies in {s['packs']} packs "
+        f"{s['resources']} resources checked by {s['policies']} policies in {s['packs']} pack(s) "
         f"({', '.join(p.name for p in outcome.packs)}).",
         "",
         "| mandatory | advisory | not evaluable in preview | exemptions |",
