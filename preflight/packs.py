@@ -172,6 +172,7 @@ class PackProcess:
 
 @contextlib.contextmanager
 def started(pack_dir: Path, env: dict[str, str]) -> Iterator[PackProcess]:
+    pack_dir = pack_dir.resolve()
     python = _python_for(pack_dir)
     with tempfile.TemporaryFile() as stderr:
         host_env = dict(env)
