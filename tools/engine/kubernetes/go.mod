@@ -225,3 +225,9 @@ require (
 	sigs.k8s.io/structured-merge-diff/v4 v4.6.0 // indirect
 	sigs.k8s.io/yaml v1.5.0 // indirect
 )
+
+// Upstream's go.mod replaces github.com/pulumi/pulumi-kubernetes/sdk/v4 with ../sdk, the Go SDK at the same
+// commit (2026-01-15). That path exists only inside their repository; the nearest published sdk/v4 is
+// v4.25.0 (tagged a day later, 2026-01-16), so the replace points there. The provider imports it for its
+// yaml/v2 and helm/v4 component resources.
+replace github.com/pulumi/pulumi-kubernetes/sdk/v4 => github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.25.0
