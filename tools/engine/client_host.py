@@ -43,7 +43,7 @@ def serve(program_dir: Path) -> grpc.Server:
         runpy.run_path(str(main), run_name="__main__")
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4), options=_GRPC_CHANNEL_OPTIONS)
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageServer(program), server)  # type: ignore[no-untyped-call]
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(LanguageServer(program), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)

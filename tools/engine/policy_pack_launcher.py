@@ -52,7 +52,8 @@ def main(argv: list[str]) -> int:
     pack = pack_dir(Path(os.path.abspath(argv[0])))
     python = interpreter(pack)
     os.chdir(pack)
-    os.execv(python, [python, "-u", "-m", "pulumi.policy", *argv[1:], str(pack)])
+    # exec, not a child: the CLI owns this process (it reads its stdout for the port and kills it when done).
+    os.execv(python, [python, "-u", "-m", "pulumi.policy", *argv[1:], str(pack)])  # noqa: S606
 
 
 if __name__ == "__main__":
