@@ -3,7 +3,7 @@
 #   pulumi                       CLI/engine     tools/engine/cli         (github.com/pulumi/pulumi/pkg/v3)
 #   pulumi-resource-kubernetes   k8s provider   tools/engine/kubernetes  (github.com/pulumi/pulumi-kubernetes/provider/v4)
 # A binary is rebuilt only when missing or when its tools module (go.mod/go.sum) changed; --force rebuilds.
-# The first build takes about 12 minutes on 2 cores; see tools/engine/README.md for versions and timings.
+# The first build takes 13-20 minutes on 2 cores (34 s with warm Go caches); see tools/engine/README.md for versions and timings.
 #
 # Usage: tools/build-engine.sh [--force]
 # Env:   ENGINE_BUILD_JOBS (go build -p, default 2), ENGINE_BIN (output dir, default <repo>/.tools/bin)
