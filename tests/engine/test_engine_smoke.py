@@ -30,7 +30,7 @@ if shutil.which("go") is None:
     )
 if not ((BIN / "pulumi").exists() and (BIN / "pulumi-resource-kubernetes").exists()):
     pytest.skip(
-        f"the Pulumi engine is not built in {BIN}: run `bash tools/build-engine.sh` (first build ~12 min)",
+        f"the Pulumi engine is not built in {BIN}: run `bash tools/build-engine.sh` (first build 13-20 min)",
         allow_module_level=True,
     )
 
