@@ -3,6 +3,7 @@
 
     python3 dev.py preflight [extra preflight flags]   # the dev stack through every policy pack
     python3 dev.py test [extra pytest flags]           # ruff, mypy and the test suite
+    python3 dev.py engine [--force]                    # build the real Pulumi engine (needs Go)
 
 Needs nothing but Python 3.11. The environment lives in .venv/ and is rebuilt whenever
 requirements*.txt change (a hash of them is kept in .venv/.requirements-hash).
@@ -72,11 +73,16 @@ def test(extra: list[str]) -> int:
     return run([str(PYTHON), "-m", "pytest", *extra])
 
 
+def engine(extra: list[str]) -> int:
+    """Build the real Pulumi CLI and Kubernetes provider from the Go module proxy into .tools/bin."""
+    return run(["bash", "tools/build-engine.sh", *extra])
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - the check users on an old Python hit first
         print(f"dev.py: Python 3.11 or newer is needed, this is {sys.version.split()[0]}", file=sys.stderr)
         return 2
-    jobs = {"preflight": preflight, "test": test}
+    jobs = {"preflight": preflight, "test": test, "engine": engine}
     if not argv or argv[0] not in jobs:
         print(__doc__, file=sys.stderr)
         return 2
