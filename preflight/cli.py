@@ -67,6 +67,16 @@ def _default_stack(directory: Path) -> str | None:
     return stacks[0] if stacks else None
 
 
+def _require_stack_file(directory: Path, stack: str) -> None:
+    """-s NAME must name an existing stack file, unless the project has none at all."""
+    stacks = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+    if stacks and stack not in stacks:
+        raise PreflightError(
+            f"there is no stack file Pulumi.{stack}.yaml", str(directory),
+            f"Stacks of this project: {', '.join(stacks)} (or pass --config-file FILE).",
+        )
+
+
 def run_program(proj: project.Project, work: Path, debug: bool) -> Graph:
     graph_path = work / "graph.json"
     graph_path.unlink(missing_ok=True)
@@ -83,12 +93,14 @@ def run_program(proj: project.Project, work: Path, debug: bool) -> Graph:
     except subprocess.TimeoutExpired as exc:
         raise PreflightError(f"the program did not finish within {PROGRAM_TIMEOUT_S}s", str(proj.program)) from exc
     if not graph_path.exists():
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-15:])
+        lines = (done.stderr or done.stdout).strip().splitlines()
+        last = lines[-1].strip() if lines else "(no output)"
         raise PreflightError(
-            f"the program run crashed (exit {done.returncode}) before recording its resources",
-            str(proj.program),
-            "Run with --debug to see its output.",
-            detail=tail,
+            f"the program run crashed (exit {done.returncode}) before recording its resources: {last}",
+            f"{proj.program}, run with {python}",
+            "The interpreter needs pulumi>=3.260 and the program's own dependencies (is the project's "
+            "virtualenv complete?); run with --debug for the whole output.",
+            detail="\n".join(lines[-30:]),
         )
     graph = Graph.load(graph_path)
     if graph.error:
@@ -109,6 +121,8 @@ def execute(args: argparse.Namespace) -> int:
     if not base.is_dir():
         raise PreflightError("the project directory does not exist", args.cwd, "Pass -C/--cwd DIR.")
     stack = args.stack or _default_stack(base.resolve())
+    if args.stack and not args.config_file:
+        _require_stack_file(base.resolve(), args.stack)
     config_file = _resolve(args.config_file, base.resolve(), "config file") if args.config_file else None
     proj = project.load(base, stack, config_file)
     pack_dirs = [_resolve(p, proj.directory, "policy pack directory") for p in args.policy_pack]
@@ -129,7 +143,11 @@ def execute(args: argparse.Namespace) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     notes = list(proj.notes)
     if not pack_dirs:
-        notes.append("no --policy-pack given: the program ran, but nothing was checked")
+        raise PreflightError(
+            "no --policy-pack given, so nothing would be checked", "command line",
+            "Pass --policy-pack DIR (repeatable), e.g. --policy-pack policypacks/aws-baseline; "
+            "`python3 dev.py preflight` passes every pack of this repository.",
+        )
     try:
         graph = run_program(proj, out_dir, args.debug)
         env = dict(os.environ)
@@ -141,6 +159,7 @@ def execute(args: argparse.Namespace) -> int:
     except PreflightError as exc:
         _write_error(out_dir, proj, exc)
         raise
+    notes += [f"the program logged: {line}" for line in graph.logs]
     outcome = findings.collect(graph, results, notes)
     status = "fail" if outcome.mandatory else "pass"
     from preflight import reports

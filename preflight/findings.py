@@ -9,6 +9,15 @@ from preflight.graph import Graph
 from preflight.packs import PackResult
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "unspecified")
+# Components a provider expands inside the engine: under mocks each is one resource with its inputs
+# (chart, version, values), and the objects it would create are not in the graph.
+PROVIDER_RENDERED = (
+    "kubernetes:helm.sh/v4:Chart",
+    "kubernetes:helm.sh/v3:Chart",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+    "kubernetes:kustomize/v2:Directory",
+)
 UNKNOWN_PREFIX = "can't run policy"
 # A pack reports an exemption (e.g. a namespace exempted from Pod Security) as an advisory
 # diagnostic whose text starts with this word; preflight lists it as an exemption, not a finding.
@@ -41,6 +50,11 @@ class Outcome:
     notes: list[str]
 
     @property
+    def unrendered(self) -> list[str]:
+        """Names of provider-rendered components whose objects no resource policy saw."""
+        return [r.name for r in self.graph.resources if r.type in PROVIDER_RENDERED]
+
+    @property
     def mandatory(self) -> list[Finding]:
         return [f for f in self.findings if f.kind == "violation" and f.level == "mandatory"]
 
@@ -60,6 +74,7 @@ class Outcome:
             "advisory": len(self.advisory),
             "unknown": len(self.of_kind("unknown")),
             "exemptions": len(self.of_kind("exemption")),
+            "unrenderedCharts": len(self.unrendered),
         }
 
 

@@ -40,6 +40,7 @@ class Graph:
     resources: list[Resource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     invokes: list[str] = field(default_factory=list)
+    logs: list[str] = field(default_factory=list)  # warnings and errors the program logged
     error: dict[str, str] | None = None  # {"kind", "message", "detail"} when the program failed
 
     def by_urn(self) -> dict[str, Resource]:

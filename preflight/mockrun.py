@@ -11,6 +11,7 @@ token. Whatever happens, a graph file is written, with `error` set when the prog
 
 from __future__ import annotations
 
+import logging
 import os
 import runpy
 import sys
@@ -58,11 +59,10 @@ class RecordingMonitor(pmocks.MockMonitor):
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         pos = request.sourcePosition
         source = pos.uri.removeprefix("file://") if pos.uri else ""
-        source = (
-            str(Path(source).relative_to(self.project_dir))
-            if source and Path(source).is_relative_to(self.project_dir)
-            else ""
-        )
+        if source and Path(source).is_relative_to(self.project_dir):
+            source = str(Path(source).relative_to(self.project_dir))
+        elif ".venv" in Path(source).parts or "site-packages" in Path(source).parts:
+            source = ""  # inside a library (e.g. the SDK's own Stack): no useful location
         self.graph.resources.append(
             Resource(
                 urn=response.urn,
@@ -150,6 +150,17 @@ def _failure(exc: BaseException, mocks: PreviewMocks, project_dir: Path) -> dict
     return {"kind": "program", "message": message, "where": _where(exc, project_dir), "detail": detail}
 
 
+class _LogRecorder(logging.Handler):
+    """Keeps the program's pulumi.log warnings and errors (insecure options announce themselves so)."""
+
+    def __init__(self, graph: Graph) -> None:
+        super().__init__(logging.WARNING)
+        self.graph = graph
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.graph.logs.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
 def _run_path(main: Path) -> None:
     runpy.run_path(str(main), run_name="__main__")
 
@@ -163,10 +174,14 @@ def run(project_dir: Path, program: Path, graph_out: Path) -> int:
 
     for key, value in pulumi.runtime.get_config_env().items():
         pulumi.runtime.set_config(key, value)
+    logger = logging.getLogger("preflight.program")
+    logger.propagate = False
+    logger.setLevel(logging.WARNING)
+    logger.addHandler(_LogRecorder(graph))
     settings = pmocks.MockSettings(  # type: ignore[no-untyped-call]
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),  # type: ignore[no-untyped-call]
-        engine=pmocks.MockEngine(None),
+        engine=pmocks.MockEngine(logger),
         project=project,
         stack=stack,
         dry_run=True,
@@ -176,6 +191,10 @@ def run(project_dir: Path, program: Path, graph_out: Path) -> int:
     psettings.configure(settings)
 
     main = program / "__main__.py" if program.is_dir() else program
+    # The program imports what the language host would let it: its own directory and its
+    # interpreter's packages, not preflight's checkout (already imported modules stay usable).
+    own_root = Path(__file__).resolve().parent.parent
+    sys.path[:] = [p for p in sys.path if not p or Path(p).resolve() != own_root or own_root == project_dir]
     sys.path.insert(0, str(main.parent))
     os.chdir(project_dir)
     code = 0

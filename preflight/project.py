@@ -79,9 +79,14 @@ def _strip_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
-def _python_of(directory: Path, runtime: Any) -> str | None:
+def _virtualenv(runtime: Any) -> str | None:
     options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
     venv = options.get("virtualenv") if isinstance(options, dict) else None
+    return str(venv) if venv else None
+
+
+def _python_of(directory: Path, runtime: Any) -> str | None:
+    venv = _virtualenv(runtime)
     if not venv:
         return None
     python = (directory / venv / "bin" / "python").absolute()
@@ -129,6 +134,10 @@ def load(directory: Path, stack: str | None, config_file: Path | None = None) ->
         stack=stack,
         stack_file=stack_file,
     )
+    venv = _virtualenv(runtime)
+    if venv and project.python is None:
+        project.notes.append(f"Pulumi.yaml names the virtualenv {venv!r}, which does not exist; the program ran "
+                             "with preflight's own Python")
     _apply_project_defaults(project, meta.get("config"), project_file)
     if stack_file.exists():
         _apply_stack_config(project, _read_yaml(stack_file), stack_file)

@@ -80,10 +80,15 @@ def to_sarif(outcome: Outcome) -> dict[str, Any]:
     results = []
     for f in outcome.findings:
         level = "note" if f.kind != "violation" else _SARIF_LEVEL.get(f.level, "warning")
+        if not f.source_file:
+            uri, line = "Pulumi.yaml", 1  # stack policies and library-made resources have no code line
+        else:
+            uri = Path(f.source_file).as_uri() if Path(f.source_file).is_absolute() else f.source_file
+            line = max(f.source_line, 1)
         location: dict[str, Any] = {
             "physicalLocation": {
-                "artifactLocation": {"uri": f.source_file or "Pulumi.yaml"},
-                "region": {"startLine": max(f.source_line, 1)},
+                "artifactLocation": {"uri": uri},
+                "region": {"startLine": line},
             },
             "logicalLocations": [{"fullyQualifiedName": f.urn or "(stack)", "kind": "resource"}],
         }
@@ -132,6 +137,11 @@ def to_junit(outcome: Outcome) -> ET.Element:
                     case, "failure", type="mandatory", message=f"{len(blocking)} mandatory violation(s)"
                 )
                 failure.text = "\n".join(f"{f.urn}: {f.message}" for f in blocking)
+            unknown = [f for f in hits if f.kind == "unknown"]
+            if unknown and not blocking and pol.level != "disabled" and len(unknown) == len(hits):
+                ET.SubElement(case, "skipped",
+                              message=f"could not evaluate {len(unknown)} resource(s): values unknown during preview")
+                skipped += 1
             if hits and not blocking:
                 out = ET.SubElement(case, "system-out")
                 out.text = "\n".join(f"[{f.kind}/{f.level}] {f.urn}: {f.message}" for f in hits)
@@ -153,11 +163,19 @@ def to_markdown(outcome: Outcome, status: str) -> str:
         f"{s['resources']} resources checked by {s['policies']} policies in {s['packs']} pack(s) "
         f"({', '.join(p.name for p in outcome.packs)}).",
         "",
-        "| mandatory | advisory | not evaluable in preview | exemptions |",
-        "|---:|---:|---:|---:|",
-        f"| {s['mandatory']} | {s['advisory']} | {s['unknown']} | {s['exemptions']} |",
+        "| mandatory | advisory | not evaluable in preview | exemptions used | charts not rendered |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {s['mandatory']} | {s['advisory']} | {s['unknown']} | {s['exemptions']} | {s['unrenderedCharts']} |",
         "",
     ]
+    if outcome.unrendered:
+        lines += [
+            f"> **Not checked:** {len(outcome.unrendered)} Helm chart(s) are rendered by the Kubernetes provider "
+            "inside the real engine. Offline, packs checked each chart's version and values but not the objects "
+            "it creates: " + ", ".join(f"`{n}`" for n in outcome.unrendered) + ". A real "
+            "`pulumi preview --policy-pack` checks them.",
+            "",
+        ]
     violations = [f for f in outcome.findings if f.kind == "violation"]
     if violations:
         lines += ["### Findings", "", "| severity | level | policy | resource | finding | remediation |",
@@ -177,8 +195,11 @@ def to_markdown(outcome: Outcome, status: str) -> str:
     unknown = outcome.of_kind("unknown")
     if unknown:
         lines += ["<details><summary>Checks that could not run on values unknown until apply "
-                  f"({len(unknown)})</summary>", "", "| policy | resource | why |", "|---|---|---|"]
-        lines += [f"| `{f.pack}/{f.policy}` | `{f.resource_name}` | {_md_cell(f.message)} |" for f in unknown]
+                  f"({len(unknown)}): a real preview cannot see them either; `pulumi up` runs them again "
+                  "with the values known</summary>", "",
+                  "| policy | resource | type | why |", "|---|---|---|---|"]
+        lines += [f"| `{f.pack}/{f.policy}` | `{f.resource_name}` | {f.resource_type} | {_md_cell(f.message)} |"
+                  for f in unknown]
         lines += ["", "</details>", ""]
     if outcome.notes:
         lines += ["### Notes", ""] + [f"- {n}" for n in outcome.notes] + [""]

@@ -139,3 +139,17 @@ def test_invalid_stack_config_exits_2_before_any_resource(
         assert phrase in run.stderr, run.stderr
     assert run.report()["status"] == "error"
     assert not (tmp_path / "out" / "report.sarif").exists()
+
+
+def test_unrendered_charts_are_named_not_passed_silently(dev_run: Run) -> None:
+    charts = dev_run.report()["resourceTypes"]["kubernetes:helm.sh/v4:Chart"]
+    assert dev_run.report()["summary"]["unrenderedCharts"] == charts == 13
+    assert "NOT CHECKED: 13 Helm chart(s)" in dev_run.stdout
+    assert "PASS: no mandatory violations in what was checked" in dev_run.stdout
+    assert "**Not checked:** 13 Helm chart(s)" in (dev_run.out / "report.md").read_text()
+
+
+def test_insecure_option_warning_reaches_the_report(tmp_path: Path) -> None:
+    run = _run_with(_set(_dev_config(), [CLUSTER, "insecure"], {"disableControlPlaneLogs": True}), tmp_path)
+    assert any("insecure option" in n and "disable_control_plane_logs_insecure" in n for n in run.report()["notes"])
+    assert "the program logged: warning: insecure option" in run.stdout

@@ -40,7 +40,7 @@ def test_findings_are_sorted_into_kinds(sample_run) -> None:  # type: ignore[no-
     assert ("exemption-report", "exemption", "advisory") in by_policy
     summary = sample_run.report()["summary"]
     assert summary == {"resources": 5, "packs": 1, "policies": 4, "mandatory": 1, "advisory": 1,
-                       "unknown": 1, "exemptions": 1}
+                       "unknown": 1, "exemptions": 1, "unrenderedCharts": 0}
 
 
 def test_graph_records_engine_form_inputs(sample_run) -> None:  # type: ignore[no-untyped-def]
@@ -105,8 +105,9 @@ def test_config_file_replaces_the_stack_file(tmp_path: Path) -> None:
 
 
 def test_no_stack_file_runs_with_project_defaults(tmp_path: Path) -> None:
-    run = preflight("-C", str(PROGRAMS / "nostack"), out=tmp_path)
-    assert run.code == 0, run.stderr
+    run = preflight("-C", str(PROGRAMS / "nostack"), "--policy-pack", SAMPLE, out=tmp_path)
+    assert run.code == 1, run.stderr
+    assert run.mandatory() == {("log-key-known", "only")}  # no kmsKeyId at all
     graph = json.loads((tmp_path / "graph.json").read_text())
     group = next(r for r in graph["resources"] if r["name"] == "only")
     assert group["inputs"]["retentionInDays"] == 30
@@ -127,10 +128,14 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
     ("args", "phrases"),
     [
         (["--bogus-flag"], ["unrecognized arguments: --bogus-flag"]),
-        (["-C", str(PROGRAMS / "broken")], ["the program failed", "KeyError: 'retention'", "__main__.py:7"]),
-        (["-C", str(PROGRAMS / "config-error")],
+        (["-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE], ["the program failed", "KeyError: 'retention'", "__main__.py:7"]),
+        (["-C", str(PROGRAMS / "config-error"), "--policy-pack", SAMPLE],
          ["invalid config", "fixture-config-error:cidr", "10.0.0.0/33", "Allowed: an IPv4 CIDR", "Pulumi.dev.yaml"]),
-        (["-C", str(PROGRAMS / "unknown-invoke")], ["aws:rds/getEngineVersion:getEngineVersion"]),
+        (["-C", str(PROGRAMS / "unknown-invoke"), "--policy-pack", SAMPLE],
+         ["aws:rds/getEngineVersion:getEngineVersion"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test"], ["no --policy-pack given", "nothing would be checked"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "staging", "--policy-pack", SAMPLE],
+         ["no stack file Pulumi.staging.yaml", "Stacks of this project: test"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "import-error")],
          ["failed to start", "RuntimeError: policy pack misconfigured", "import-error"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "crash")],
@@ -140,7 +145,8 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack-config",
           str(PACKS / "sample" / "__main__.py")], ["not valid JSON"]),
     ],
-    ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "pack-import-error", "pack-crash",
+    ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "no-pack", "missing-stack",
+         "pack-import-error", "pack-crash",
          "no-project", "not-a-pack", "config-not-json"],
 )
 def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str], tmp_path: Path) -> None:
