@@ -128,7 +128,8 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
     ("args", "phrases"),
     [
         (["--bogus-flag"], ["unrecognized arguments: --bogus-flag"]),
-        (["-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE], ["the program failed", "KeyError: 'retention'", "__main__.py:7"]),
+        (["-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE],
+         ["the program failed", "KeyError: 'retention'", "__main__.py:7"]),
         (["-C", str(PROGRAMS / "config-error"), "--policy-pack", SAMPLE],
          ["invalid config", "fixture-config-error:cidr", "10.0.0.0/33", "Allowed: an IPv4 CIDR", "Pulumi.dev.yaml"]),
         (["-C", str(PROGRAMS / "unknown-invoke"), "--policy-pack", SAMPLE],
