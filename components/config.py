@@ -455,9 +455,19 @@ def _all_config_keys() -> set[str]:
     return set(pulumi.runtime.config.CONFIG.get()) | set(pulumi.runtime.get_config_env())
 
 
+# Config namespaces the program's providers read; any other namespace is most likely a misspelt
+# project name, whose keys would otherwise be silently ignored.
+PROVIDER_NAMESPACES: Final = ("aws", "kubernetes", "pulumi")
+
+
 def _refuse_unknown_keys(project: str, known: tuple[str, ...]) -> None:
     prefix = f"{project}:"
     for key in sorted(_all_config_keys()):
+        namespace = key.split(":", 1)[0]
+        if namespace != project and namespace not in PROVIDER_NAMESPACES:
+            raise ConfigError(key, "<not shown>",
+                              f"keys of the namespaces {', '.join((project, *PROVIDER_NAMESPACES))}",
+                              f"unknown config namespace {namespace!r} (a misspelt project name?)")
         if key.startswith(prefix) and key[len(prefix):] not in known:
             value = "<secret, not shown>" if _is_secret(key) else _as_data(pulumi.runtime.get_config(key))
             raise ConfigError(key, value,

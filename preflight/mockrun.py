@@ -137,10 +137,12 @@ def _failure(exc: BaseException, mocks: PreviewMocks, project_dir: Path) -> dict
     detail = "".join(traceback.format_exception(exc))
     if mocks.unknown_invokes:
         token = mocks.unknown_invokes[0]
+        where = _where(exc, project_dir)
         return {
             "kind": "invoke",
             "message": f"the program called the invoke '{token}', which preflight has no canned answer for",
-            "where": _where(exc, project_dir),
+            # invokes run on the SDK's worker thread, so the caller's line is not on the stack
+            "where": where if not Path(where.split(":")[0]).is_absolute() else "the program (see --debug)",
             "detail": detail,
         }
     if isinstance(exc, pulumi.RunError):  # ConfigError and other clean program errors

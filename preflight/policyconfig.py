@@ -126,9 +126,20 @@ def _validate(pack: str, policy: PolicyDefaults, props: dict[str, Any], source: 
     if errors:
         first = errors[0]
         field = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-        allowed = json.dumps(policy.schema)
+        allowed = json.dumps(_ints(policy.schema))
         raise PreflightError(
             f"invalid config for policy '{policy.name}' of pack '{pack}': {field}: {first.message}",
             source,
             f"The policy's config schema is {allowed}.",
         )
+
+
+def _ints(value: Any) -> Any:
+    """Schema numbers travel as protobuf doubles; show 65535.0 as 65535."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value

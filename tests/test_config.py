@@ -371,3 +371,10 @@ def test_invalid_existing_cluster_config_is_refused(case: str, values: dict[str,
     assert (caught.value.key, caught.value.value) == (key, value)
     assert problem in caught.value.problem
     assert "not-a-real-token" not in str(caught.value)  # the kubeconfig is never echoed
+
+
+def test_a_misspelt_project_namespace_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config({**BASE, "devsecops-platfrom:tags": json.dumps({"team": "x"})})
+    assert caught.value.key == "devsecops-platfrom:tags"
+    assert "unknown config namespace 'devsecops-platfrom'" in str(caught.value)
