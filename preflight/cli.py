@@ -17,7 +17,7 @@ from preflight.graph import Graph
 PROGRAM_TIMEOUT_S = 900
 _HINTS = {
     "config": "Fix the value in the stack's config file; the message says what is allowed.",
-    "invoke": "Give the invoke a canned answer in preflight/canned.py, or avoid calling it.",
+    "invoke": "Give it an answer with --invoke-answers FILE (a JSON object: token -> result).",
     "program": "The Pulumi program raised an exception; run with --debug for the traceback.",
 }
 
@@ -42,6 +42,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
                    help="JSON config for the --policy-pack in the same position (repeatable), in the format "
                    "of `pulumi preview --policy-pack-config`")
+    p.add_argument("--invoke-answers", metavar="FILE",
+                   help="JSON object mapping invoke tokens (e.g. aws:ec2/getAmi:getAmi) to the result the "
+                   "program should get, for data sources preflight/canned.py does not answer")
     p.add_argument("--out", metavar="DIR",
                    help="where to write graph.json, report.json, report.sarif, junit.xml and report.md "
                    "(default: <project>/out/preflight)")
@@ -77,13 +80,29 @@ def _require_stack_file(directory: Path, stack: str) -> None:
         )
 
 
-def run_program(proj: project.Project, work: Path, debug: bool) -> Graph:
+def _invoke_answers(path: str, base: Path) -> str:
+    resolved = _resolve(path, base, "invoke answers file")
+    try:
+        answers = json.loads(resolved.read_text())
+    except json.JSONDecodeError as exc:
+        raise PreflightError(f"the invoke answers file is not valid JSON: {exc.msg} at line {exc.lineno}",
+                             str(resolved), 'Expected {"aws:ec2/getAmi:getAmi": {"id": "ami-0123", ...}}.') from exc
+    bad = [k for k, v in answers.items() if not isinstance(v, dict)] if isinstance(answers, dict) else ["(top)"]
+    if bad:
+        raise PreflightError(f"invoke answers must map each token to a result object; not so for {bad}",
+                             str(resolved), 'Expected {"aws:ec2/getAmi:getAmi": {"id": "ami-0123", ...}}.')
+    return str(resolved)
+
+
+def run_program(proj: project.Project, work: Path, debug: bool, answers: str | None = None) -> Graph:
     graph_path = work / "graph.json"
     graph_path.unlink(missing_ok=True)
     env = dict(os.environ)
     env.update(proj.env())
     preflight_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [preflight_root, env.get("PYTHONPATH")]))
+    if answers:
+        env["PREFLIGHT_INVOKE_ANSWERS"] = answers
     python = proj.python or sys.executable
     try:
         done = subprocess.run(
@@ -149,7 +168,8 @@ def execute(args: argparse.Namespace) -> int:
             "`python3 dev.py preflight` passes every pack of this repository.",
         )
     try:
-        graph = run_program(proj, out_dir, args.debug)
+        answers = _invoke_answers(args.invoke_answers, proj.directory) if args.invoke_answers else None
+        graph = run_program(proj, out_dir, args.debug, answers)
         env = dict(os.environ)
         env.update(proj.env())
         results = [

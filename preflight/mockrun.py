@@ -11,6 +11,7 @@ token. Whatever happens, a graph file is written, with `error` set when the prog
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import runpy
@@ -33,13 +34,16 @@ from preflight.graph import Graph, Resource, to_engine_form
 class PreviewMocks(pmocks.Mocks):
     """A new-stack preview: inputs echo back as outputs, everything computed stays unknown."""
 
-    def __init__(self) -> None:
+    def __init__(self, answers: dict[str, dict[str, Any]] | None = None) -> None:
         self.unknown_invokes: list[str] = []
+        self.answers = answers or {}  # the user's own canned answers (--invoke-answers), checked first
 
     def new_resource(self, args: pmocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         return ("", dict(args.inputs))
 
     def call(self, args: pmocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        if args.token in self.answers:
+            return dict(self.answers[args.token])
         try:
             return canned.answer(args.token, dict(args.args))
         except canned.UnknownInvoke:
@@ -171,7 +175,8 @@ def run(project_dir: Path, program: Path, graph_out: Path) -> int:
     project = os.environ["PULUMI_PROJECT"]
     stack = os.environ["PULUMI_STACK"]
     graph = Graph(project=project, stack=stack)
-    mocks = PreviewMocks()
+    answers_file = os.environ.get("PREFLIGHT_INVOKE_ANSWERS")
+    mocks = PreviewMocks(json.loads(Path(answers_file).read_text()) if answers_file else None)
     monitor = RecordingMonitor(mocks, graph, project_dir)
 
     for key, value in pulumi.runtime.get_config_env().items():

@@ -181,3 +181,14 @@ def test_failed_run_replaces_stale_reports(tmp_path: Path) -> None:
     assert broken.code == 2
     assert not (tmp_path / "report.sarif").exists()
     assert "**ERROR**" in (tmp_path / "report.md").read_text()
+
+
+def test_invoke_answers_file_supplies_unknown_data_sources(tmp_path: Path) -> None:
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"aws:rds/getEngineVersion:getEngineVersion": {
+        "engine": "postgres", "version": "16.4", "versionActual": "16.4", "id": "postgres"}}))
+    run = preflight("-C", str(PROGRAMS / "unknown-invoke"), "--invoke-answers", str(answers),
+                    "--policy-pack", SAMPLE, out=tmp_path / "out")
+    assert run.code == 0, run.stderr
+    graph = json.loads((tmp_path / "out" / "graph.json").read_text())
+    assert graph["invokes"] == ["aws:rds/getEngineVersion:getEngineVersion"]
