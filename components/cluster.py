@@ -264,6 +264,7 @@ class ExistingCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(args.kubeconfig)
         self.k8s_provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, context=args.context,
+            render_yaml_to_directory=args.render_yaml_to_directory,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"kubeconfig": self.kubeconfig})

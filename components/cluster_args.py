@@ -170,3 +170,7 @@ class ExistingClusterArgs:
     """The kubeconfig (YAML or JSON); treated as a secret."""
     context: str | None = None
     """The kubeconfig context to use; its current context when unset."""
+    render_yaml_to_directory: str | None = None
+    """Render mode: the Kubernetes provider writes every manifest into this directory (relative to
+    the program's directory) instead of applying it, and never contacts the cluster. For reviews,
+    GitOps hand-off and offline checks. The files hold Secret data in plain text, like any manifest."""

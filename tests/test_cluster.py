@@ -362,4 +362,12 @@ def test_existing_cluster_only_makes_a_provider_from_the_secret_kubeconfig() -> 
     assert is_secret(provider.inputs["kubeconfig"])
     assert unsecret(provider.inputs["kubeconfig"]) == kubeconfig
     assert provider.inputs["context"] == "corp"
+    assert "renderYamlToDirectory" not in provider.inputs  # applies to the cluster by default
     assert recording.invokes == []
+
+
+def test_existing_cluster_in_render_mode_gives_the_provider_the_directory() -> None:
+    args = ExistingClusterArgs(kubeconfig="apiVersion: v1\nkind: Config\ncontexts: [{name: corp}]\n",
+                               render_yaml_to_directory="out/manifests")
+    recording = run(lambda: ExistingCluster("corp", args))
+    assert recording.one(PROVIDER).inputs["renderYamlToDirectory"] == "out/manifests"

@@ -173,6 +173,15 @@ def test_existing_cluster_mode_takes_a_secret_kubeconfig() -> None:
     assert cfg.cluster.context == "corp-admin"
     kubeconfig = cfg.cluster.kubeconfig
     assert isinstance(kubeconfig, pulumi.Output)
+    assert cfg.cluster.render_yaml_to_directory is None  # applies to the cluster unless asked
+
+
+def test_existing_cluster_can_render_manifests_to_a_directory() -> None:
+    values = {f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": "out/manifests"},
+              f"{P}:kubeconfig": KUBECONFIG}
+    cfg = load_config(values, secret_keys=(f"{P}:kubeconfig",))
+    assert isinstance(cfg.cluster, ExistingClusterArgs)
+    assert cfg.cluster.render_yaml_to_directory == "out/manifests"
 
 
 def test_pulumi_yaml_defaults_mean_not_set() -> None:
@@ -354,6 +363,11 @@ EXISTING_CASES: list[tuple[str, dict[str, Any], tuple[str, ...], str, object, st
      "<kubeconfig, not shown>", "not a kubeconfig"),
     ("unknown context", {**EXISTING, f"{P}:cluster": {"mode": "existing", "context": "prod"}}, SECRET,
      "cluster.context", "prod", "no such context"),
+    ("blank render directory", {**EXISTING, f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": " "}},
+     SECRET, "cluster.renderYamlToDirectory", " ", "not in the expected form"),
+    ("render directory not a string",
+     {**EXISTING, f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": True}},
+     SECRET, "cluster.renderYamlToDirectory", True, "expected a string"),
     ("managed-only key", {**EXISTING, f"{P}:cluster": {"mode": "existing", "nodeGroups": []}}, SECRET,
      "cluster.nodeGroups", [], "unknown key"),
     ("network with an existing cluster", {**EXISTING, f"{P}:network": BASE[f"{P}:network"]}, SECRET,
