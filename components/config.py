@@ -254,8 +254,8 @@ def parse_cluster(raw: object, ctx: ConfigContext) -> EksClusterArgs | ExistingC
                                    nodePortIngressCidrs}: each weakens a default, by name
     existing fields:
       context                     kubeconfig context (default: its current context)
-      renderYamlToDirectory       write manifests to this directory instead of applying them
-                                  (the provider's render mode; relative to the program directory)
+      renderYamlToDirectory       render mode: write manifests to this directory instead of applying
+                                  them (relative to the program directory); then no kubeconfig
     """
     mode_allowed = "one of " + ", ".join(CLUSTER_MODES)
     mode = raw.get("mode", "managed") if isinstance(raw, dict) else "managed"
@@ -388,6 +388,8 @@ def _access_entries(cl: ObjectReader) -> tuple[AccessEntryArgs, ...]:
 
 
 def _parse_existing_cluster(cl: ObjectReader, ctx: ConfigContext) -> ExistingClusterArgs:
+    if cl.has("renderYamlToDirectory"):
+        return _parse_render_mode(cl, ctx)
     if ctx.kubeconfig is None:
         raise ConfigError("kubeconfig", None,
                           "a kubeconfig set with: pulumi config set --secret kubeconfig < FILE",
@@ -397,11 +399,22 @@ def _parse_existing_cluster(cl: ObjectReader, ctx: ConfigContext) -> ExistingClu
         raise ConfigError(cl.path("context"), context,
                           "one of the kubeconfig's contexts: " + ", ".join(ctx.kubeconfig.contexts),
                           "no such context in the kubeconfig")
-    render_dir = (cl.string("renderYamlToDirectory", pattern=RENDER_DIR_RE,
-                            allowed="a directory path, e.g. out/manifests")
-                  if cl.has("renderYamlToDirectory") else None)
-    return ExistingClusterArgs(kubeconfig=ctx.kubeconfig.value, context=context,
-                               render_yaml_to_directory=render_dir)
+    return ExistingClusterArgs(kubeconfig=ctx.kubeconfig.value, context=context)
+
+
+def _parse_render_mode(cl: ObjectReader, ctx: ConfigContext) -> ExistingClusterArgs:
+    """Render mode writes manifests and never contacts a cluster, so it takes no kubeconfig: the
+    Kubernetes provider refuses `kubeconfig` together with `renderYamlToDirectory`."""
+    render_dir = cl.string("renderYamlToDirectory", pattern=RENDER_DIR_RE,
+                           allowed="a directory path, e.g. out/manifests")
+    if ctx.kubeconfig is not None:
+        raise ConfigError("kubeconfig", REDACTED, "no kubeconfig when cluster.renderYamlToDirectory is set",
+                          "render mode never contacts a cluster (the Kubernetes provider refuses both)")
+    if cl.has("context"):
+        raise ConfigError(cl.path("context"), cl.value("context", None),
+                          "no context when cluster.renderYamlToDirectory is set",
+                          "render mode uses no kubeconfig")
+    return ExistingClusterArgs(render_yaml_to_directory=render_dir)
 
 
 def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
