@@ -253,7 +253,8 @@ class EksCluster(pulumi.ComponentResource):
 
 
 class ExistingCluster(pulumi.ComponentResource):
-    """A cluster made elsewhere: only a Kubernetes provider from its kubeconfig (a secret)."""
+    """A cluster made elsewhere: only a Kubernetes provider from its kubeconfig (a secret), or, in
+    render mode, a provider that writes manifests to a directory (`kubeconfig` is then empty)."""
 
     kubeconfig: pulumi.Output[str]
     k8s_provider: k8s.Provider
@@ -261,11 +262,21 @@ class ExistingCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ExistingClusterArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("devsecops:cluster:ExistingCluster", name, None, opts)
-        self.kubeconfig = pulumi.Output.secret(args.kubeconfig)
-        self.k8s_provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=self.kubeconfig, context=args.context,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        if args.render_yaml_to_directory is not None:
+            # Render mode: manifests go to the directory; the provider refuses a kubeconfig with it.
+            self.kubeconfig = pulumi.Output.secret("")
+            self.k8s_provider = k8s.Provider(
+                f"{name}-k8s", render_yaml_to_directory=args.render_yaml_to_directory,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        else:
+            if args.kubeconfig is None:
+                raise ValueError("ExistingClusterArgs needs a kubeconfig unless render_yaml_to_directory is set")
+            self.kubeconfig = pulumi.Output.secret(args.kubeconfig)
+            self.k8s_provider = k8s.Provider(
+                f"{name}-k8s", kubeconfig=self.kubeconfig, context=args.context,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs({"kubeconfig": self.kubeconfig})
 
 

@@ -166,7 +166,12 @@ class EksClusterArgs:
 class ExistingClusterArgs:
     """Inputs of an `ExistingCluster`: a cluster made elsewhere, reached through a kubeconfig."""
 
-    kubeconfig: pulumi.Input[str]
-    """The kubeconfig (YAML or JSON); treated as a secret."""
+    kubeconfig: pulumi.Input[str] | None = None
+    """The kubeconfig (YAML or JSON); treated as a secret. Required unless rendering."""
     context: str | None = None
     """The kubeconfig context to use; its current context when unset."""
+    render_yaml_to_directory: str | None = None
+    """Render mode: the Kubernetes provider writes every manifest into this directory (relative to
+    the program's directory) instead of applying it, and never contacts a cluster, so it takes no
+    kubeconfig or context (the provider refuses a kubeconfig with it). For reviews, GitOps hand-off
+    and offline checks. The files hold Secret data in plain text, like any manifest."""

@@ -85,6 +85,7 @@ KMS_KEY_ARN_RE: Final = r"arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{
 DNS_LABEL_RE: Final = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 LABEL_KEY_RE: Final = (r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                        r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
+RENDER_DIR_RE: Final = r"[^\x00\n]*\S[^\x00\n]*"  # a non-blank, one-line path
 LABEL_VALUE_RE: Final = r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
 
 CLUSTER_MODES: Final = ("managed", "existing")
@@ -94,7 +95,7 @@ MANAGED_CLUSTER_FIELDS: Final = (
     "endpointPrivateAccessCidrs", "logRetentionDays", "deletionProtection", "nodeVolumeKmsKeyArn",
     "accessEntries", "nodeGroups", "insecure",
 )
-EXISTING_CLUSTER_FIELDS: Final = ("mode", "context")
+EXISTING_CLUSTER_FIELDS: Final = ("mode", "context", "renderYamlToDirectory")
 CLUSTER_INSECURE_FIELDS: Final = ("disableSecretsEncryption", "disableControlPlaneLogs",
                                   "nodePortIngressCidrs")
 NODE_GROUP_FIELDS: Final = ("name", "instanceTypes", "minSize", "maxSize", "desiredSize",
@@ -253,6 +254,8 @@ def parse_cluster(raw: object, ctx: ConfigContext) -> EksClusterArgs | ExistingC
                                    nodePortIngressCidrs}: each weakens a default, by name
     existing fields:
       context                     kubeconfig context (default: its current context)
+      renderYamlToDirectory       render mode: write manifests to this directory instead of applying
+                                  them (relative to the program directory); then no kubeconfig
     """
     mode_allowed = "one of " + ", ".join(CLUSTER_MODES)
     mode = raw.get("mode", "managed") if isinstance(raw, dict) else "managed"
@@ -385,6 +388,8 @@ def _access_entries(cl: ObjectReader) -> tuple[AccessEntryArgs, ...]:
 
 
 def _parse_existing_cluster(cl: ObjectReader, ctx: ConfigContext) -> ExistingClusterArgs:
+    if cl.has("renderYamlToDirectory"):
+        return _parse_render_mode(cl, ctx)
     if ctx.kubeconfig is None:
         raise ConfigError("kubeconfig", None,
                           "a kubeconfig set with: pulumi config set --secret kubeconfig < FILE",
@@ -395,6 +400,21 @@ def _parse_existing_cluster(cl: ObjectReader, ctx: ConfigContext) -> ExistingClu
                           "one of the kubeconfig's contexts: " + ", ".join(ctx.kubeconfig.contexts),
                           "no such context in the kubeconfig")
     return ExistingClusterArgs(kubeconfig=ctx.kubeconfig.value, context=context)
+
+
+def _parse_render_mode(cl: ObjectReader, ctx: ConfigContext) -> ExistingClusterArgs:
+    """Render mode writes manifests and never contacts a cluster, so it takes no kubeconfig: the
+    Kubernetes provider refuses `kubeconfig` together with `renderYamlToDirectory`."""
+    render_dir = cl.string("renderYamlToDirectory", pattern=RENDER_DIR_RE,
+                           allowed="a directory path, e.g. out/manifests")
+    if ctx.kubeconfig is not None:
+        raise ConfigError("kubeconfig", REDACTED, "no kubeconfig when cluster.renderYamlToDirectory is set",
+                          "render mode never contacts a cluster (the Kubernetes provider refuses both)")
+    if cl.has("context"):
+        raise ConfigError(cl.path("context"), cl.value("context", None),
+                          "no context when cluster.renderYamlToDirectory is set",
+                          "render mode uses no kubeconfig")
+    return ExistingClusterArgs(render_yaml_to_directory=render_dir)
 
 
 def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:

@@ -87,6 +87,7 @@ def _detail(message: str, description: str) -> str:
 
 def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
     by_urn = graph.by_urn()
+    root = next((r for r in graph.resources if r.type == "pulumi:pulumi:Stack" and not r.parent), None)
     findings = []
     for pack in packs:
         for d in pack.diagnostics:
@@ -100,13 +101,18 @@ def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
             else:
                 kind = "violation"
             res = by_urn.get(d.urn)
+            urn = d.urn
+            if res is None and root is not None:
+                # As the engine does (resolveStackPolicyViolationURN, pkg/resource/deploy): a stack
+                # policy violation naming no resource of the stack belongs to the root Stack resource.
+                res, urn = root, root.urn
             findings.append(Finding(
                 kind=kind,
                 pack=pack.name,
                 policy=d.policy,
                 level=d.level,
                 severity=d.severity if d.severity != "unspecified" else (policy.severity if policy else d.severity),
-                urn=d.urn,
+                urn=urn,
                 resource_type=res.type if res else (d.urn.split("::")[2].split("$")[-1] if d.urn else "stack policy"),
                 resource_name=res.name if res else (d.urn.split("::")[-1] if d.urn else graph.stack),
                 message=detail,

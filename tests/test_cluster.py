@@ -362,4 +362,17 @@ def test_existing_cluster_only_makes_a_provider_from_the_secret_kubeconfig() -> 
     assert is_secret(provider.inputs["kubeconfig"])
     assert unsecret(provider.inputs["kubeconfig"]) == kubeconfig
     assert provider.inputs["context"] == "corp"
+    assert "renderYamlToDirectory" not in provider.inputs  # applies to the cluster by default
     assert recording.invokes == []
+
+
+def test_existing_cluster_in_render_mode_gives_the_provider_only_the_directory() -> None:
+    recording = run(lambda: ExistingCluster("corp", ExistingClusterArgs(render_yaml_to_directory="out/manifests")))
+    provider = recording.one(PROVIDER)
+    # The real provider refuses kubeconfig with renderYamlToDirectory ("not compatible").
+    assert {k: v for k, v in provider.inputs.items() if k != "version"} == {"renderYamlToDirectory": "out/manifests"}
+
+
+def test_existing_cluster_needs_a_kubeconfig_unless_rendering() -> None:
+    with pytest.raises(ValueError, match="needs a kubeconfig"):
+        ExistingCluster("corp", ExistingClusterArgs())

@@ -173,6 +173,12 @@ def test_existing_cluster_mode_takes_a_secret_kubeconfig() -> None:
     assert cfg.cluster.context == "corp-admin"
     kubeconfig = cfg.cluster.kubeconfig
     assert isinstance(kubeconfig, pulumi.Output)
+    assert cfg.cluster.render_yaml_to_directory is None  # applies to the cluster unless asked
+
+
+def test_existing_cluster_can_render_manifests_to_a_directory_without_a_kubeconfig() -> None:
+    cfg = load_config({f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": "out/manifests"}})
+    assert cfg.cluster == ExistingClusterArgs(render_yaml_to_directory="out/manifests")
 
 
 def test_pulumi_yaml_defaults_mean_not_set() -> None:
@@ -354,6 +360,17 @@ EXISTING_CASES: list[tuple[str, dict[str, Any], tuple[str, ...], str, object, st
      "<kubeconfig, not shown>", "not a kubeconfig"),
     ("unknown context", {**EXISTING, f"{P}:cluster": {"mode": "existing", "context": "prod"}}, SECRET,
      "cluster.context", "prod", "no such context"),
+    ("blank render directory", {f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": " "}},
+     (), "cluster.renderYamlToDirectory", " ", "not in the expected form"),
+    ("render directory not a string", {f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": True}},
+     (), "cluster.renderYamlToDirectory", True, "expected a string"),
+    # The Kubernetes provider refuses kubeconfig with renderYamlToDirectory (found by the real engine).
+    ("render mode with a kubeconfig",
+     {**EXISTING, f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": "out"}},
+     SECRET, "kubeconfig", "<kubeconfig, not shown>", "the Kubernetes provider refuses both"),
+    ("render mode with a context",
+     {f"{P}:cluster": {"mode": "existing", "renderYamlToDirectory": "out", "context": "corp"}},
+     (), "cluster.context", "corp", "render mode uses no kubeconfig"),
     ("managed-only key", {**EXISTING, f"{P}:cluster": {"mode": "existing", "nodeGroups": []}}, SECRET,
      "cluster.nodeGroups", [], "unknown key"),
     ("network with an existing cluster", {**EXISTING, f"{P}:network": BASE[f"{P}:network"]}, SECRET,
