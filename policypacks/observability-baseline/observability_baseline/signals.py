@@ -3,6 +3,8 @@
 SP 800-204C §4.5 asks for an agent in every service collecting logs, traces and metrics, sent
 to tools that correlate them. The rules, all decided on the stack's own resources:
 
+- charts are recognised by their resource (`chart` input, which preflight passes) or by the
+  `helm.sh/chart` label of the objects they render (what `pulumi preview` shows packs).
 - mesh present: a Helm chart resource (`kubernetes:helm.sh/v4:Chart` or `v3:Release`) whose
   chart is one of `meshCharts` (istiod), or any Istio custom resource
   (`kubernetes:{networking,security,telemetry,extensions}.istio.io/*`). No mesh, nothing to check.
@@ -25,6 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from .meta import Config, ObsStackPolicy
@@ -79,10 +82,47 @@ def _scrapes_mesh(props: Mapping[str, Any]) -> bool:
     )
 
 
+def _rendered_chart(props: Mapping[str, Any]) -> str | None:
+    """The chart an object was rendered from, by Helm's standard `helm.sh/chart: <name>-<version>` label.
+
+    Under `pulumi preview` the engine shows packs a v4 Chart without its inputs but shows every
+    object it renders; those carry this label.
+    """
+    labels = get(props, "metadata", "labels")
+    label = labels.get("helm.sh/chart") if isinstance(labels, Mapping) else None
+    if not isinstance(label, str) or "-" not in label:
+        return None
+    name, _, version = label.rpartition("-")
+    return name if version[:1].isdigit() or version.startswith("v") else label
+
+
+def _rendered_mesh_config(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """meshConfig as istiod renders it: the `mesh` key of its `istio` / `istio-<revision>` ConfigMap."""
+    if resource_type != "kubernetes:core/v1:ConfigMap":
+        return None
+    name = get(props, "metadata", "name")
+    text = get(props, "data", "mesh")
+    if not (isinstance(name, str) and (name == "istio" or name.startswith("istio-")) and isinstance(text, str)):
+        return None
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    return parsed if isinstance(parsed, Mapping) else None
+
+
 def _inventory(resources: Sequence[PolicyResource], cfg: Config) -> _Inventory:
     inv = _Inventory()
     mesh_charts = config_strings(cfg, "meshCharts")
     for r in resources:
+        mesh_config = _rendered_mesh_config(r.resource_type, r.props)
+        if mesh_config is not None:
+            inv.istiod_values.append({"meshConfig": mesh_config})
+        rendered = _rendered_chart(r.props)
+        if rendered is not None:
+            inv.charts.setdefault(rendered, []).append(r.urn)
+            if rendered in mesh_charts:
+                inv.mesh.append((r.urn, f"chart {rendered}"))
         chart = chart_of(r.resource_type, r.props)
         if chart is not None:
             inv.charts.setdefault(chart, []).append(r.urn)

@@ -31,6 +31,11 @@ def _pinned(resource_type: str, props: Mapping[str, Any], _: Config) -> Iterator
         return
     chart = str(get(props, "chart", default=""))
     version = get(props, "version")
+    if not chart and version is None:
+        # The Pulumi engine hands component resources (a v4 Chart is one) to packs without their
+        # inputs, so under `pulumi preview` there is nothing to judge here; preflight passes the
+        # program's inputs and checks them. A chart is never reported unpinned for lack of a view.
+        return
     if version is None:
         if chart.startswith(LOCAL_CHART) or chart.endswith(".tgz"):
             return  # a chart in the repository is pinned by the commit
