@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi_kubernetes as k8s
 
 # A chart version is exact semver (no ranges such as "^1.2" or "1.x": a range is not a pin).
-_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+_EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?\Z")
 
 # Labels that make a namespace enforce, audit and warn on Pod Security "restricted" (AHLC-SR-1,
 # C-4.4-3 container policies).

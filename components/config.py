@@ -454,6 +454,9 @@ def _check_ci(ci: CiArgs | None, cluster: EksClusterArgs | ExistingClusterArgs) 
     if not isinstance(cluster, EksClusterArgs):
         raise ConfigError("ci", "{...}", "ci.registry, ci.identities and ci.runners only with cluster.mode managed",
                           "they need the managed cluster's IAM OIDC provider and node role")
+    if ci.registry_enabled and not ci.runners_enabled:
+        raise ConfigError("ci.registry", "{...}", "ci.registry together with ci.runners",
+                          "the registry lets only the runners' IRSA role push; without runners nobody could push")
     if ci.runners_enabled:
         label_key, label_value = RUNNER_NODE_LABEL
         taint_key, taint_value, _ = RUNNER_NODE_TAINT

@@ -25,7 +25,7 @@ class _Required:
 REQUIRED: Final = _Required()
 """Marks a key that has no default."""
 
-_TAG_TEXT = re.compile(r"^[\w\s+=.:/@-]*$")
+_TAG_TEXT = re.compile(r"^[\w\s+=.:/@-]*\Z")
 
 
 def type_name(value: object) -> str:

@@ -68,8 +68,8 @@ PROJECT_DENIED_KINDS = [
     {"group": "", "kind": "ResourceQuota"},
     {"group": "", "kind": "LimitRange"},
 ]
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_REPO_URL = re.compile(r"^(https://[A-Za-z0-9.-]+(:\d+)?/\S+|ssh://git@\S+|git@[A-Za-z0-9.-]+:\S+)$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_REPO_URL = re.compile(r"^(https://[A-Za-z0-9.-]+(:\d+)?/\S+|ssh://git@\S+|git@[A-Za-z0-9.-]+:\S+)\Z")
 
 
 @dataclass(frozen=True)

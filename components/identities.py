@@ -36,9 +36,9 @@ EKS_VIEW_POLICY = "cluster-access-policy/AmazonEKSViewPolicy"
 MAX_SESSION_SECONDS = 3600
 
 # GitHub owner and repository names: letters, digits, '-', '_' and '.' (no wildcards).
-_OWNER_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
-_ENVIRONMENT = re.compile(r"^[A-Za-z0-9 ._-]{1,255}$")
-_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
+_OWNER_REPO = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}\Z")
+_ENVIRONMENT = re.compile(r"^[A-Za-z0-9 ._-]{1,255}\Z")
+_BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}\Z")
 
 # What `pulumi up` of this platform manages, by service. Broad within each service because the
 # platform creates and replaces resources of many types there; narrowed by the denies below.
@@ -194,7 +194,7 @@ def validate_identities_args(args: PipelineIdentitiesArgs) -> list[str]:
     if args.drift_environment is not None and args.drift_environment == args.deploy_environment:
         problems.append("drift_environment must differ from deploy_environment")
     for action in args.deploy_extra_actions:
-        if action in ("*", "iam:*") or not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+$", action):
+        if action in ("*", "iam:*") or not re.match(r"^[a-z0-9-]+:[A-Za-z0-9*]+\Z", action):
             problems.append(f"deploy_extra_actions entry {action!r} is not an allowed 'service:Action'")
     return problems
 

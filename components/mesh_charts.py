@@ -25,7 +25,7 @@ ISTIO_CHARTS: Mapping[str, str] = {
     "gateway": "gateway",  # ingress and (optional) egress gateways
 }
 
-_EXACT_SEMVER = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$")
+_EXACT_SEMVER = re.compile(r"^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?\Z")
 
 
 @dataclass(frozen=True)

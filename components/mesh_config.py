@@ -27,7 +27,7 @@ from components.service_graph import DNS_LABEL, DNS_NAME, validate_services
 T = TypeVar("T")
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
-_SERVICE_FQDN = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.svc(\.[a-z0-9.-]+)?$")
+_SERVICE_FQDN = re.compile(r"^[a-z0-9-]+\.[a-z0-9-]+\.svc(\.[a-z0-9.-]+)?\Z")
 
 
 def parse_mesh(raw: object, key: str = "mesh") -> ServiceMeshArgs:

@@ -46,7 +46,7 @@ PULL_ACTIONS = [
     "ecr:GetDownloadUrlForLayer",
 ]
 # ECR repository names: lowercase, digits, and . _ - / separators (AWS's own rule).
-REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
+REPOSITORY_NAME = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*\Z")
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,9 @@ NON_PUBLIC_RANGES = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.
 
 ContainerMode = Literal["kubernetes-novolume", "kubernetes", "none"]
 CONTAINER_MODES: tuple[str, ...] = ("kubernetes-novolume", "kubernetes", "none")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_GITHUB_CONFIG_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?/?$")
-_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_GITHUB_CONFIG_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d+)?/[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?/?\Z")
+_QUANTITY = re.compile(r"^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?\Z")
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,11 @@ from components.errors import ConfigError
 from components.mesh_args import MeshRef
 from components.microservice_args import HTTP_PROTOCOLS, MicroserviceArgs
 
-DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?\Z")
 DNS_NAME = re.compile(
-    r"^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$"
+    r"^(?=.{1,253}\Z)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+\Z"
 )
-DIGEST_IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._/-]+)+@sha256:[0-9a-f]{64}$")
+DIGEST_IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._/-]+)+@sha256:[0-9a-f]{64}\Z")
 # Ports the sidecar itself uses; an application port there would collide with Envoy.
 ISTIO_RESERVED_PORTS = frozenset({15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090})
 MAX_NAME = 52  # leaves room for suffixes such as `-allow` in derived object names
@@ -85,6 +85,9 @@ def _check_external_host(host: str, key: str) -> None:
         raise ConfigError(key, host, "an exact host name such as api.stripe.com (SM-DR8)", "wildcard host")
     if not DNS_NAME.match(host) or host.endswith((".svc", ".local")):
         raise ConfigError(key, host, "a fully qualified external DNS name such as api.stripe.com")
+    if all(part.isdigit() for part in host.split(".")):
+        # An IP literal is no named destination, and 169.254.169.254 would open the metadata service.
+        raise ConfigError(key, host, "a DNS name such as api.stripe.com", "an IP address, not a host name")
 
 
 def _check_exposure(svc: MicroserviceArgs, key: str) -> None:
@@ -92,7 +95,7 @@ def _check_exposure(svc: MicroserviceArgs, key: str) -> None:
     assert exp is not None
     if "*" in exp.host or not DNS_NAME.match(exp.host):
         raise ConfigError(f"{key}.host", exp.host, "an exact host name such as shop.example.com")
-    if not exp.path.startswith("/") or "*" in exp.path or " " in exp.path:
+    if not exp.path.startswith("/") or "*" in exp.path or any(c.isspace() or ord(c) < 32 for c in exp.path):
         raise ConfigError(f"{key}.path", exp.path, "a path prefix starting with '/' and without wildcards")
     port = svc.exposed_port
     http_ports = [p.port for p in svc.ports if p.protocol in HTTP_PROTOCOLS]

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,11 @@ def run_program(proj: project.Project, work: Path, debug: bool, answers: str | N
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [preflight_root, env.get("PYTHONPATH")]))
     if answers:
         env["PREFLIGHT_INVOKE_ANSWERS"] = answers
+    # A large config would overflow the environment (Linux caps one variable at 128 KiB): hand it
+    # over in a file, which the child puts into its own environment before the SDK reads it.
+    config_file = work / "config.json"
+    config_file.write_text(env.pop("PULUMI_CONFIG"))
+    env["PREFLIGHT_CONFIG_FILE"] = str(config_file)
     python = proj.python or sys.executable
     try:
         done = subprocess.run(
@@ -138,7 +144,10 @@ def run_program(proj: project.Project, work: Path, debug: bool, answers: str | N
 def execute(args: argparse.Namespace) -> int:
     base = Path(args.cwd)
     if not base.is_dir():
-        raise PreflightError("the project directory does not exist", args.cwd, "Pass -C/--cwd DIR.")
+        problem = "is a file, not a directory" if base.exists() else "does not exist"
+        raise PreflightError(f"the project directory {problem}", args.cwd,
+                             "Pass -C/--cwd DIR naming a Pulumi project directory.")
+    _start_reports(_out_dir(args))
     stack = args.stack or _default_stack(base.resolve())
     if args.stack and not args.config_file:
         _require_stack_file(base.resolve(), args.stack)
@@ -158,8 +167,7 @@ def execute(args: argparse.Namespace) -> int:
     while len(configs) < len(pack_dirs):
         configs.append(({}, "(no policy config)"))
 
-    out_dir = Path(args.out).resolve() if args.out else proj.directory / "out" / "preflight"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = _out_dir(args)
     notes = list(proj.notes)
     if not pack_dirs:
         raise PreflightError(
@@ -167,18 +175,17 @@ def execute(args: argparse.Namespace) -> int:
             "Pass --policy-pack DIR (repeatable), e.g. --policy-pack policypacks/aws-baseline; "
             "`python3 dev.py preflight` passes every pack of this repository.",
         )
-    try:
-        answers = _invoke_answers(args.invoke_answers, proj.directory) if args.invoke_answers else None
-        graph = run_program(proj, out_dir, args.debug, answers)
-        env = dict(os.environ)
-        env.update(proj.env())
-        results = [
-            packs.analyze(d, graph, env, proj.config, cfg, source)
-            for d, (cfg, source) in zip(pack_dirs, configs, strict=True)
-        ]
-    except PreflightError as exc:
-        _write_error(out_dir, proj, exc)
-        raise
+    answers = _invoke_answers(args.invoke_answers, proj.directory) if args.invoke_answers else None
+    with tempfile.TemporaryDirectory(prefix="preflight-") as work:
+        graph = run_program(proj, Path(work), args.debug, answers)
+    env = dict(os.environ)
+    env.update(proj.env())
+    if len(env["PULUMI_CONFIG"]) > 64 * 1024:  # too big for an environment; ConfigureStack carries it
+        del env["PULUMI_CONFIG"]
+    results = [
+        packs.analyze(d, graph, env, proj.config, cfg, source)
+        for d, (cfg, source) in zip(pack_dirs, configs, strict=True)
+    ]
     notes += [f"the program logged: {line}" for line in graph.logs]
     outcome = findings.collect(graph, results, notes)
     status = "fail" if outcome.mandatory else "pass"
@@ -189,36 +196,80 @@ def execute(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if outcome.mandatory else EXIT_CLEAN
 
 
-def _write_error(out_dir: Path, proj: project.Project, exc: PreflightError) -> None:
+REPORT_FILES = ("graph.json", "report.json", "report.sarif", "junit.xml", "report.md")
+
+
+def _out_dir(args: argparse.Namespace) -> Path:
+    if args.out:
+        return Path(args.out).resolve()
+    return Path(args.cwd).resolve() / "out" / "preflight"
+
+
+def _start_reports(out_dir: Path) -> None:
+    """Before anything can fail: no report of an earlier run survives, and one says 'running'.
+
+    A run that is killed or times out therefore never leaves a passing report behind."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in REPORT_FILES:
+            (out_dir / name).unlink(missing_ok=True)
+        (out_dir / "report.json").write_text(json.dumps({"status": "running"}))
+    except OSError as exc:
+        raise PreflightError(f"the report directory cannot be written: {exc.strerror}", str(out_dir),
+                             "Pass --out DIR naming a writable directory.") from exc
+
+
+def _write_error(out_dir: Path, what: str, paragraph: str) -> None:
     """Leave a report that says the run failed, so CI never mistakes a failure for a clean run."""
-    record = {
-        "project": proj.name, "stack": proj.stack, "status": "error",
-        "error": {"what": exc.what, "where": exc.where, "hint": exc.hint},
-    }
-    (out_dir / "report.json").write_text(json.dumps(record, indent=1))
-    (out_dir / "report.md").write_text(
-        f"## preflight: `{proj.name}` / `{proj.stack}`: **ERROR**\n\n{exc.paragraph()}\n"
-    )
-    for stale in ("report.sarif", "junit.xml"):
-        (out_dir / stale).unlink(missing_ok=True)
+    try:
+        (out_dir / "report.json").write_text(json.dumps({"status": "error", "error": what}, indent=1))
+        (out_dir / "report.md").write_text(f"## preflight: **ERROR**\n\n{paragraph}\n")
+    except OSError:
+        pass  # the directory itself is the problem; the message on stderr says so
+
+
+def _early_out_dir(argv: list[str]) -> Path | None:
+    """The report directory, read leniently so that even a bad command line clears stale reports."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("-C", "--cwd", default=".")
+    early.add_argument("--out")
+    try:
+        known, _ = early.parse_known_args(argv)
+    except SystemExit:
+        return None
+    return _out_dir(known)
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)  # a bad flag exits 2 with argparse's usage message
+    out_dir = _early_out_dir(argv)
     try:
+        if out_dir is not None and out_dir.parent.is_dir():
+            _start_reports(out_dir)
+        try:
+            args = parser().parse_args(argv)  # a bad flag exits 2 with argparse's usage message
+        except SystemExit as exc:
+            if out_dir is not None:
+                _write_error(out_dir, "bad command line", "preflight: bad command line (see stderr)")
+            return EXIT_FAILED if exc.code else EXIT_CLEAN
         return execute(args)
     except PreflightError as exc:
         print(exc.paragraph(), file=sys.stderr)
-        if args.debug and exc.detail:
+        if "--debug" in argv and exc.detail:
             print(exc.detail, file=sys.stderr)
+        if out_dir is not None:
+            _write_error(out_dir, f"{exc.what} ({exc.where})", exc.paragraph())
         return EXIT_FAILED
     except KeyboardInterrupt:
         print("preflight: interrupted", file=sys.stderr)
+        if out_dir is not None:
+            _write_error(out_dir, "interrupted", "preflight: interrupted")
         return EXIT_FAILED
     except Exception as exc:  # a bug in preflight itself must still exit 2, clearly
-        print(f"preflight: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-              file=sys.stderr)
-        if args.debug:
+        text = f"preflight: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)"
+        print(text, file=sys.stderr)
+        if out_dir is not None:
+            _write_error(out_dir, f"internal error: {type(exc).__name__}", text)
+        if "--debug" in argv:
             import traceback
 
             traceback.print_exc()

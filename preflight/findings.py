@@ -85,6 +85,11 @@ def _detail(message: str, description: str) -> str:
     return message
 
 
+def _urn_type(urn: str) -> str:
+    parts = urn.split("::")
+    return parts[2].split("$")[-1] if len(parts) >= 4 else "stack policy"
+
+
 def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
     by_urn = graph.by_urn()
     root = next((r for r in graph.resources if r.type == "pulumi:pulumi:Stack" and not r.parent), None)
@@ -94,9 +99,11 @@ def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
             policy = pack.policies.get(d.policy)
             description = policy.description if policy else ""
             detail = _detail(d.message, description)
-            if detail.startswith(UNKNOWN_PREFIX):
+            # Only advisory diagnostics can be notices: a mandatory one is a violation whatever it says.
+            advisory = d.level == "advisory"
+            if advisory and detail.startswith(UNKNOWN_PREFIX):
                 kind = "unknown"
-            elif detail.startswith(EXEMPT_PREFIX):
+            elif advisory and detail.startswith(EXEMPT_PREFIX):
                 kind = "exemption"
             else:
                 kind = "violation"
@@ -113,7 +120,7 @@ def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
                 level=d.level,
                 severity=d.severity if d.severity != "unspecified" else (policy.severity if policy else d.severity),
                 urn=urn,
-                resource_type=res.type if res else (d.urn.split("::")[2].split("$")[-1] if d.urn else "stack policy"),
+                resource_type=res.type if res else _urn_type(d.urn),
                 resource_name=res.name if res else (d.urn.split("::")[-1] if d.urn else graph.stack),
                 message=detail,
                 description=description,

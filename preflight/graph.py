@@ -46,8 +46,13 @@ class Graph:
     def by_urn(self) -> dict[str, Resource]:
         return {r.urn: r for r in self.resources}
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=1, sort_keys=False))
+    def save(self, path: Path, redacted: bool = False) -> None:
+        data = asdict(self)
+        if redacted:
+            for r in data["resources"]:
+                r["inputs"] = redact(r["inputs"])
+            data["outputs"] = redact(data["outputs"])
+        path.write_text(json.dumps(data, indent=1, sort_keys=False))
 
     @staticmethod
     def load(path: Path) -> Graph:

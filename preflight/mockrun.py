@@ -172,6 +172,9 @@ def _run_path(main: Path) -> None:
 
 
 def run(project_dir: Path, program: Path, graph_out: Path) -> int:
+    config_file = os.environ.pop("PREFLIGHT_CONFIG_FILE", None)
+    if config_file:
+        os.environ["PULUMI_CONFIG"] = Path(config_file).read_text()
     project = os.environ["PULUMI_PROJECT"]
     stack = os.environ["PULUMI_STACK"]
     graph = Graph(project=project, stack=stack)

@@ -32,6 +32,7 @@ from preflight.graph import Graph, Resource
 from preflight.policyconfig import PolicyDefaults, reconcile
 
 START_TIMEOUT_S = 120
+CALL_TIMEOUT_S = 300  # one Analyze/AnalyzeStack call; a policy that loops forever must not hang CI
 _PREFLIGHT_ROOT = str(Path(__file__).resolve().parent.parent)
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                  ("grpc.max_send_message_length", 400 * 1024 * 1024)]
@@ -187,18 +188,34 @@ def started(pack_dir: Path, env: dict[str, str]) -> Iterator[PackProcess]:
         try:
             line = _first_line(proc, START_TIMEOUT_S)
             if not line or not line.isdigit():
+                timed_out = line is None and proc.poll() is None
                 proc.kill()
                 proc.wait()
                 tail = _tail(stderr)
+                if timed_out:
+                    what = f"the policy pack printed no port within {START_TIMEOUT_S}s"
+                elif line:
+                    what = f"the policy pack printed {line[:80]!r} where the engine expects its port number"
+                else:
+                    what = f"the policy pack failed to start: {_error_line(tail)}"
                 raise PreflightError(
-                    f"the policy pack failed to start: {_error_line(tail)}",
-                    str(pack_dir),
-                    "Fix the pack so that `python -m pulumi.policy` can load it (run with --debug for "
-                    "its full output).",
+                    what, str(pack_dir),
+                    "A pack's first line on stdout must be its gRPC port, as `python -m pulumi.policy` prints "
+                    "it; run with --debug for the pack's output.",
                     detail=tail,
                 )
+            # Keep reading the pack's stdout: a policy that prints would otherwise fill the pipe and block.
+            assert proc.stdout is not None
+            threading.Thread(target=proc.stdout.read, daemon=True).start()
             channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=_GRPC_OPTIONS)
-            grpc.channel_ready_future(channel).result(timeout=30)
+            try:
+                grpc.channel_ready_future(channel).result(timeout=30)
+            except grpc.FutureTimeoutError as exc:
+                raise PreflightError(
+                    f"the policy pack printed port {line} but did not answer on it within 30s"
+                    + (f" (it exited with status {proc.poll()})" if proc.poll() is not None else ""),
+                    str(pack_dir), "Run with --debug for the pack's output.", detail=_tail(stderr),
+                ) from exc
             try:
                 yield PackProcess(analyzer_pb2_grpc.AnalyzerStub(channel), stderr, pack_dir)
             finally:
@@ -259,7 +276,7 @@ def _configure(stub: Any, pack: str, info: Any, policies: dict[str, PolicyInfo],
         pc.properties.update(props)
         request.policyConfig[name].CopyFrom(pc)
         policies[name].level = level
-    stub.Configure(request)
+    stub.Configure(request, timeout=60)
 
 
 def _options(r: Resource) -> Any:
@@ -293,7 +310,7 @@ def analyze(
     with started(pack_dir, env) as pack:
         stub = pack.stub
         try:
-            info = stub.GetAnalyzerInfo(empty_pb2.Empty())
+            info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
         except grpc.RpcError as exc:
             raise PreflightError(
                 f"the policy pack did not answer GetAnalyzerInfo: {exc.details()}", str(pack_dir)
@@ -327,8 +344,12 @@ def analyze(
                 options=_options(r), provider=_provider(r, by_urn),
             )
             try:
-                collect(stub.Analyze(request), r.urn)
+                collect(stub.Analyze(request, timeout=CALL_TIMEOUT_S), r.urn)
             except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                    raise PreflightError(
+                        f"policy pack '{info.name}' did not finish analyzing {r.urn} within {CALL_TIMEOUT_S}s",
+                        str(pack_dir), "A policy loops or blocks; fix it.") from exc
                 raise PreflightError(
                     f"policy pack '{info.name}' crashed while analyzing {r.urn}: {pack.crash(exc)}",
                     str(pack_dir),
@@ -348,8 +369,12 @@ def analyze(
             for r in graph.resources
         ])
         try:
-            collect(stub.AnalyzeStack(stack_request), "")
+            collect(stub.AnalyzeStack(stack_request, timeout=CALL_TIMEOUT_S), "")
         except grpc.RpcError as exc:
+            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise PreflightError(
+                    f"policy pack '{info.name}' did not finish its stack policies within {CALL_TIMEOUT_S}s",
+                    str(pack_dir), "A stack policy loops or blocks; fix it.") from exc
             raise PreflightError(
                 f"policy pack '{info.name}' crashed in a stack policy: {pack.crash(exc)}",
                 str(pack_dir),

@@ -29,9 +29,14 @@ class PolicyDefaults:
 
 def read_file(path: Path) -> dict[str, Any]:
     try:
-        raw = json.loads(path.read_text())
+        raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise PreflightError("the policy config file does not exist", str(path)) from exc
+    except (UnicodeDecodeError, RecursionError) as exc:
+        raise PreflightError(f"the policy config file is not readable JSON ({type(exc).__name__})", str(path),
+                             "Expected a UTF-8 JSON object keyed by policy name.") from exc
+    except OSError as exc:
+        raise PreflightError(f"the policy config file cannot be read: {exc.strerror}", str(path)) from exc
     except json.JSONDecodeError as exc:
         raise PreflightError(
             f"the policy config file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",

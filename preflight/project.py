@@ -43,23 +43,47 @@ class Project:
         }
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads it: a key given twice is an error, not 'last one wins'."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         raise PreflightError("the file is not valid YAML", str(path), str(exc).replace("\n", " ")) from exc
+    except UnicodeDecodeError as exc:
+        raise PreflightError("the file is not UTF-8 text", str(path), "Pulumi files are UTF-8 YAML.") from exc
+    except OSError as exc:
+        raise PreflightError(f"the file cannot be read: {exc.strerror}", str(path)) from exc
 
 
 def _full_key(project: str, key: str) -> str:
     return key if ":" in key else f"{project}:{key}"
 
 
-def _encode(value: Any) -> str:
+def _encode(value: Any, key: str = "", where: str = "") -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value)
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise PreflightError(
+            f"config key '{key}' holds a value Pulumi config cannot carry ({exc})", where,
+            "Config values are strings, numbers, booleans, lists and mappings (quote dates and timestamps).",
+        ) from exc
 
 
 def _strip_secure(value: Any) -> tuple[Any, bool]:
@@ -157,7 +181,8 @@ def _apply_project_defaults(project: Project, schema: Any, path: Path) -> None:
         else:
             value = spec
         if value is not None:
-            project.config[_full_key(project.name, str(key))] = _encode(value)
+            full = _full_key(project.name, str(key))
+            project.config[full] = _encode(value, full, str(path))
 
 
 def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
@@ -171,7 +196,7 @@ def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
     for key, raw in config.items():
         full = _full_key(project.name, str(key))
         value, secret = _strip_secure(raw)
-        project.config[full] = _encode(value)
+        project.config[full] = _encode(value, full, str(path))
         if secret:
             project.secret_keys.append(full)
             project.notes.append(f"secret config '{full}' is not decrypted offline; the program sees a placeholder")

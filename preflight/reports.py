@@ -26,7 +26,7 @@ def write_all(outcome: Outcome, out_dir: Path, status: str) -> dict[str, Path]:
         "junit": out_dir / "junit.xml",
         "markdown": out_dir / "report.md",
     }
-    outcome.graph.save(paths["graph"])
+    outcome.graph.save(paths["graph"], redacted=True)  # an artifact CI uploads: no secret values
     paths["json"].write_text(json.dumps(to_json(outcome, status), indent=1))
     paths["sarif"].write_text(json.dumps(to_sarif(outcome), indent=1))
     ET.ElementTree(to_junit(outcome)).write(paths["junit"], encoding="utf-8", xml_declaration=True)

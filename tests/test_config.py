@@ -395,3 +395,10 @@ def test_a_misspelt_project_namespace_is_refused() -> None:
         load_config({**BASE, "devsecops-platfrom:tags": json.dumps({"team": "x"})})
     assert caught.value.key == "devsecops-platfrom:tags"
     assert "unknown config namespace 'devsecops-platfrom'" in str(caught.value)
+
+
+def test_a_registry_without_runners_is_refused_before_any_resource() -> None:
+    ci = {"registry": {"repositories": ["sample/app"]}}
+    with pytest.raises(ConfigError) as caught:
+        load_config({**BASE, f"{P}:ci": json.dumps(ci)})
+    assert caught.value.key == "ci.registry" and "nobody could push" in str(caught.value)

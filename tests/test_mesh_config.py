@@ -210,3 +210,22 @@ def test_misspelt_key_suggests_the_right_one() -> None:
 def test_snake_case_keys_are_not_config_keys() -> None:
     e = mesh_error({"workload_cert_ttl_hours": 12})
     assert e.key == "mesh.workload_cert_ttl_hours" and "workloadCertTtlHours" in e.problem
+
+
+@pytest.mark.parametrize(
+    ("host", "problem"),
+    [("api.stripe.com\n", "invalid value"), ("169.254.169.254", "an IP address, not a host name")],
+    ids=["trailing-newline", "metadata-ip"],
+)
+def test_external_hosts_are_exact_names(host: str, problem: str) -> None:
+    from components.service_graph import _check_external_host
+
+    with pytest.raises(ConfigError) as caught:
+        _check_external_host(host, "services[2].externalHosts[0]")
+    assert caught.value.key == "services[2].externalHosts[0]" and caught.value.problem == problem
+
+
+def test_a_service_name_with_a_newline_is_refused() -> None:
+    from components.service_graph import DNS_LABEL
+
+    assert DNS_LABEL.match("payments") and not DNS_LABEL.match("payments\n")

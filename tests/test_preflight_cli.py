@@ -48,7 +48,7 @@ def test_graph_records_engine_form_inputs(sample_run) -> None:  # type: ignore[n
     by_name = {r["name"]: r for r in graph["resources"]}
     group = by_name["app-group"]
     assert group["inputs"]["kmsKeyId"] == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # unknown sentinel
-    assert group["inputs"]["tags"]["token"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert group["inputs"]["tags"]["token"] == "[secret]"  # the report copy is redacted
     assert group["property_dependencies"]["kmsKeyId"] == [by_name["app-key"]["urn"]]
     assert group["parent"] == by_name["app"]["urn"]
     assert group["provider"].endswith("::pulumi:providers:aws::default_7_51_1")
@@ -192,3 +192,36 @@ def test_invoke_answers_file_supplies_unknown_data_sources(tmp_path: Path) -> No
     assert run.code == 0, run.stderr
     graph = json.loads((tmp_path / "out" / "graph.json").read_text())
     assert graph["invokes"] == ["aws:rds/getEngineVersion:getEngineVersion"]
+
+
+def test_a_pack_that_prints_a_lot_does_not_hang_preflight(tmp_path: Path) -> None:
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "chatty"),
+                    out=tmp_path)
+    assert run.code == 0, run.stderr
+
+
+def test_a_mandatory_message_that_looks_like_a_notice_is_still_a_violation(tmp_path: Path) -> None:
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "spoof"),
+                    out=tmp_path)
+    assert run.code == 1
+    assert run.mandatory() == {("looks-exempt", "app-key")}
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE],
+                                  ["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                                   "--policy-pack-config", str(PACKS / "sample")]],
+                         ids=["bad-flag", "broken-program", "config-is-a-directory"])
+def test_no_earlier_passing_report_survives_a_failure(args: list[str], tmp_path: Path) -> None:
+    ok = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, out=tmp_path)
+    assert ok.code == 1 and (tmp_path / "junit.xml").exists()
+    failed = preflight(*args, out=tmp_path)
+    assert failed.code == 2, failed.stderr
+    assert "internal error" not in failed.stderr
+    assert json.loads((tmp_path / "report.json").read_text())["status"] == "error"
+    assert not (tmp_path / "junit.xml").exists() and not (tmp_path / "report.sarif").exists()
+    assert not (tmp_path / "graph.json").exists()
+
+
+def test_graph_json_holds_no_secret_values(sample_run) -> None:  # type: ignore[no-untyped-def]
+    text = (sample_run.out / "graph.json").read_text()
+    assert "preflight-secret-placeholder" not in text and '"[secret]"' in text
