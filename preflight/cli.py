@@ -187,6 +187,8 @@ def execute(args: argparse.Namespace) -> int:
         for d, (cfg, source) in zip(pack_dirs, configs, strict=True)
     ]
     notes += [f"the program logged: {line}" for line in graph.logs]
+    if not any(r.custom for r in graph.resources):
+        notes.append("the program registered no cloud or Kubernetes resource: there was nothing to check")
     outcome = findings.collect(graph, results, notes)
     status = "fail" if outcome.mandatory else "pass"
     from preflight import reports

@@ -167,7 +167,39 @@ def load(directory: Path, stack: str | None, config_file: Path | None = None) ->
         _apply_stack_config(project, _read_yaml(stack_file), stack_file)
     else:
         project.notes.append(f"no {stack_file.name}: the stack runs with the project's default config only")
+    check_declared_types(project, meta.get("config"), project_file)
     return project
+
+
+_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "boolean": (bool,), "array": (list,)}
+
+
+def check_declared_types(project: Project, schema: Any, path: Path) -> None:
+    """As the CLI does: declared keys have their declared type, and a key without a default is required."""
+    if not isinstance(schema, dict):
+        return
+    for key, spec in schema.items():
+        if not (isinstance(spec, dict) and set(spec) <= _SCHEMA_KEYS):
+            continue
+        full = _full_key(project.name, str(key))
+        declared = spec.get("type")
+        if full not in project.config:
+            if "default" not in spec and "value" not in spec:
+                raise PreflightError(f"the stack config has no value for the required key '{full}'",
+                                     str(project.stack_file),
+                                     f"Pulumi.yaml ({path.name}) declares it without a default; set it.")
+            continue
+        if declared not in _TYPES:
+            continue
+        text = project.config[full]
+        try:
+            value = text if declared == "string" else json.loads(text)
+        except ValueError:
+            value = text
+        ok = isinstance(value, _TYPES[declared]) and not (declared == "integer" and isinstance(value, bool))
+        if not ok:
+            raise PreflightError(f"config key '{full}' has value {text!r}, not of the declared type {declared}",
+                                 str(project.stack_file), f"Pulumi.yaml declares `type: {declared}` for it.")
 
 
 def _apply_project_defaults(project: Project, schema: Any, path: Path) -> None:

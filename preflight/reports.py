@@ -4,6 +4,7 @@ Markdown (a pull request comment)."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import asdict
@@ -117,6 +118,14 @@ def to_sarif(outcome: Outcome) -> dict[str, Any]:
     }
 
 
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """XML 1.0 cannot hold most control characters; a policy message may contain them."""
+    return _XML_UNSAFE.sub("\ufffd", text)
+
+
 def to_junit(outcome: Outcome) -> ET.Element:
     """One test suite per pack, one test case per policy; a mandatory violation fails the case."""
     suites = ET.Element("testsuites", name=TOOL)
@@ -136,7 +145,7 @@ def to_junit(outcome: Outcome) -> ET.Element:
                 failure = ET.SubElement(
                     case, "failure", type="mandatory", message=f"{len(blocking)} mandatory violation(s)"
                 )
-                failure.text = "\n".join(f"{f.urn}: {f.message}" for f in blocking)
+                failure.text = _xml_text("\n".join(f"{f.urn}: {f.message}" for f in blocking))
             unknown = [f for f in hits if f.kind == "unknown"]
             if unknown and not blocking and pol.level != "disabled" and len(unknown) == len(hits):
                 ET.SubElement(case, "skipped",
@@ -144,7 +153,7 @@ def to_junit(outcome: Outcome) -> ET.Element:
                 skipped += 1
             if hits and not blocking:
                 out = ET.SubElement(case, "system-out")
-                out.text = "\n".join(f"[{f.kind}/{f.level}] {f.urn}: {f.message}" for f in hits)
+                out.text = _xml_text("\n".join(f"[{f.kind}/{f.level}] {f.urn}: {f.message}" for f in hits))
         suite.set("failures", str(failures))
         suite.set("skipped", str(skipped))
         suite.set("errors", "0")

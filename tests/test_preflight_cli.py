@@ -225,3 +225,17 @@ def test_no_earlier_passing_report_survives_a_failure(args: list[str], tmp_path:
 def test_graph_json_holds_no_secret_values(sample_run) -> None:  # type: ignore[no-untyped-def]
     text = (sample_run.out / "graph.json").read_text()
     assert "preflight-secret-placeholder" not in text and '"[secret]"' in text
+
+
+def test_declared_config_types_are_enforced_as_the_cli_does(tmp_path: Path) -> None:
+    config = tmp_path / "typed.yaml"
+    config.write_text("config:\n  fixture-minimal:retentionDays: lots\n  fixture-minimal:token: x\n")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--config-file", str(config),
+                    "--policy-pack", SAMPLE, out=tmp_path / "out")
+    _assert_clean_failure(run, "fixture-minimal:retentionDays", "'lots'", "declared type integer")
+
+
+def test_junit_stays_well_formed_with_control_characters_in_messages() -> None:
+    from preflight.reports import _xml_text
+
+    assert _xml_text("bad\x00\x1b\x0ctext\tok\n") == "bad\ufffd\ufffd\ufffdtext\tok\n"
