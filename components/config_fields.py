@@ -1,6 +1,6 @@
 """Typed reads from one decoded stack-config object, each failure a `ConfigError` naming the key.
 
-The section parsers in `components.config` (and later sections such as the mesh) describe their
+The section parsers in `components.config` and `components.observability_config` describe their
 keys with an `ObjectReader`: it refuses unknown keys as soon as it is built (a misspelt key is
 the usual reason a value seems ignored), then hands out typed values. Key paths are written the
 way `pulumi config set --path` takes them, e.g. `cluster.nodeGroups[0].minSize`.
@@ -24,6 +24,9 @@ class _Required:
 
 REQUIRED: Final = _Required()
 """Marks a key that has no default."""
+
+SECRET_SHOWN: Final = "<secret>"  # noqa: S105 - what an error shows in place of a secret value
+"""Stands in for a secret's value in error messages."""
 
 _TAG_TEXT = re.compile(r"^[\w\s+=.:/@-]*\Z")
 
@@ -65,6 +68,11 @@ class ObjectReader:
                                   f"unknown key{hint}")
         self.raw: Mapping[str, Any] = raw
 
+    @classmethod
+    def nullable(cls, key: str, raw: object, fields: Iterable[str]) -> ObjectReader:
+        """Like the constructor, but a null object (an absent section) reads as empty."""
+        return cls(key, raw if raw is not None else {}, fields)
+
     def path(self, name: str) -> str:
         """The full key path of a field, for messages."""
         return f"{self.key}.{name}"
@@ -102,6 +110,13 @@ class ObjectReader:
             raise ConfigError(self.path(name), value, allowed, "not in the expected form")
         return value
 
+    def string_or(self, name: str, default: str, *, choices: Iterable[str] | None = None,
+                  pattern: str | None = None, allowed: str = "a string") -> str:
+        """A string field, or `default` as it is when absent: a default such as "" (not set) is not checked."""
+        if not self.has(name):
+            return default
+        return self.string(name, choices=choices, pattern=pattern, allowed=allowed)
+
     def integer(self, name: str, default: int | _Required = REQUIRED, *,
                 minimum: int | None = None, maximum: int | None = None,
                 choices: Iterable[int] | None = None) -> int:
@@ -121,6 +136,30 @@ class ObjectReader:
             raise ConfigError(self.path(name), value, allowed, "not one of the allowed values")
         if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
             raise ConfigError(self.path(name), value, allowed, "out of range")
+        return value
+
+    def number(self, name: str, default: float | _Required = REQUIRED, *,
+               minimum: float, maximum: float) -> float:
+        """A number field (integer or decimal; booleans refused) from `minimum` to `maximum`."""
+        allowed = f"a number from {minimum:g} to {maximum:g}"
+        value = self.value(name, default, allowed=allowed)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(self.path(name), value, allowed,
+                              f"expected a number, got {type_name(value)}")
+        if not minimum <= value <= maximum:  # also refuses NaN
+            raise ConfigError(self.path(name), value, allowed, "out of range")
+        return float(value)
+
+    def secret(self, name: str) -> str | None:
+        """An optional non-empty secret string (None when absent); a string value never appears in errors."""
+        allowed = "a non-empty string set with `pulumi config set --secret`"
+        value = self.value(name, None)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise ConfigError(self.path(name), value, allowed, f"expected a string, got {type_name(value)}")
+        if not value:
+            raise ConfigError(self.path(name), SECRET_SHOWN, allowed, "empty string")
         return value
 
     def boolean(self, name: str, default: bool | _Required = REQUIRED) -> bool:
