@@ -2,19 +2,22 @@
 
 Config is turned into the environment the Python language host gives a program
 (PULUMI_CONFIG as a JSON object of "namespace:key" -> string, structured values JSON-encoded).
-Secure values cannot be decrypted offline: each becomes a placeholder string and its key is listed
-in PULUMI_CONFIG_SECRET_KEYS, so the program still sees a secret.
+Secure values are decrypted when the stack uses the passphrase secrets provider and
+PULUMI_CONFIG_PASSPHRASE(_FILE) is set, as the CLI does; otherwise each becomes a placeholder string.
+Either way its key is listed in PULUMI_CONFIG_SECRET_KEYS, so the program sees a secret.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from preflight import secrets
 from preflight.errors import PreflightError
 
 SECRET_PLACEHOLDER = "preflight-secret-placeholder"  # noqa: S105 - a stand-in, not a password
@@ -86,19 +89,20 @@ def _encode(value: Any, key: str = "", where: str = "") -> str:
         ) from exc
 
 
-def _strip_secure(value: Any) -> tuple[Any, bool]:
-    """Replace every {secure: ...} inside a value by the placeholder; report if any was found."""
+def _strip_secure(value: Any, open_: Callable[[str], str] | None = None) -> tuple[Any, bool]:
+    """Replace every {secure: ...} inside a value by its plaintext (with a decrypter) or the placeholder;
+    report whether any was found."""
     if isinstance(value, dict):
         if set(value) == {"secure"}:
-            return SECRET_PLACEHOLDER, True
+            return (open_(str(value["secure"])) if open_ else SECRET_PLACEHOLDER), True
         found = False
         out = {}
         for k, v in value.items():
-            out[k], inner = _strip_secure(v)
+            out[k], inner = _strip_secure(v, open_)
             found = found or inner
         return out, found
     if isinstance(value, list):
-        items = [_strip_secure(v) for v in value]
+        items = [_strip_secure(v, open_) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
 
@@ -225,10 +229,18 @@ def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise PreflightError("`config:` is not a mapping", str(path), "Use `namespace:key: value` entries.")
+    decrypter = None
+    phrase = secrets.passphrase()
+    if isinstance(doc.get("encryptionsalt"), str) and phrase is not None:
+        decrypter = secrets.Decrypter(doc["encryptionsalt"], phrase, str(path))
     for key, raw in config.items():
         full = _full_key(project.name, str(key))
-        value, secret = _strip_secure(raw)
+        opener = (lambda v, k=full: decrypter.decrypt(v, k)) if decrypter else None
+        value, secret = _strip_secure(raw, opener)
         project.config[full] = _encode(value, full, str(path))
         if secret:
             project.secret_keys.append(full)
-            project.notes.append(f"secret config '{full}' is not decrypted offline; the program sees a placeholder")
+            if decrypter is None:
+                project.notes.append(
+                    f"secret config '{full}' is not decrypted (no passphrase in PULUMI_CONFIG_PASSPHRASE, or "
+                    "a non-passphrase secrets provider); the program sees a placeholder")

@@ -32,10 +32,10 @@ class Run:
         }
 
 
-def preflight(*args: str, out: Path, cwd: Path = ROOT) -> Run:
+def preflight(*args: str, out: Path, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Run:
     done = subprocess.run(
         [sys.executable, "-m", "preflight", *args, "--out", str(out)],
         cwd=cwd, capture_output=True, text=True, timeout=600, check=False,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **(env or {})},
     )
     return Run(done.returncode, done.stdout, done.stderr, out)

@@ -239,3 +239,31 @@ def test_junit_stays_well_formed_with_control_characters_in_messages() -> None:
     from preflight.reports import _xml_text
 
     assert _xml_text("bad\x00\x1b\x0ctext\tok\n") == "bad\ufffd\ufffd\ufffdtext\tok\n"
+
+
+def test_passphrase_secrets_are_decrypted_as_the_cli_does(tmp_path: Path) -> None:
+    # Pulumi.encrypted.yaml was written by the real CLI (`pulumi config set --secret token hunter2`).
+    from preflight import project
+
+    env = {"PULUMI_CONFIG_PASSPHRASE": "preflight-fixture"}
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "encrypted", "--policy-pack", SAMPLE, out=tmp_path,
+                    env=env)
+    assert run.code == 1, run.stderr  # the key without rotation; the program ran with the real secret
+    assert not [n for n in run.report()["notes"] if "not decrypted" in n]
+    proj = project.load(PROGRAMS / "minimal", "encrypted")  # this process has no passphrase set
+    assert proj.config["fixture-minimal:token"] == project.SECRET_PLACEHOLDER
+
+
+def test_passphrase_decryption_gives_the_plaintext(monkeypatch: pytest.MonkeyPatch) -> None:
+    from preflight import project
+
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "preflight-fixture")
+    proj = project.load(PROGRAMS / "minimal", "encrypted")
+    assert proj.config["fixture-minimal:token"] == "hunter2"
+    assert proj.secret_keys == ["fixture-minimal:token"]
+
+
+def test_a_wrong_passphrase_exits_2(tmp_path: Path) -> None:
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "encrypted", "--policy-pack", SAMPLE, out=tmp_path,
+                    env={"PULUMI_CONFIG_PASSPHRASE": "wrong"})
+    _assert_clean_failure(run, "incorrect passphrase", "Pulumi.encrypted.yaml")
