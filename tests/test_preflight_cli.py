@@ -136,7 +136,7 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
          ["aws:rds/getEngineVersion:getEngineVersion"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test"], ["no --policy-pack given", "nothing would be checked"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "staging", "--policy-pack", SAMPLE],
-         ["no stack file Pulumi.staging.yaml", "Stacks of this project: test"]),
+         ["no stack file Pulumi.staging.yaml", "Stacks of this project: encrypted, test"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "import-error")],
          ["failed to start", "RuntimeError: policy pack misconfigured", "import-error"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "crash")],
