@@ -58,9 +58,14 @@ class RecordingMonitor(pmocks.MockMonitor):
         super().__init__(mocks)
         self.graph = graph
         self.project_dir = project_dir
+        self.urns: set[str] = set()
 
     def RegisterResource(self, request: Any) -> Any:  # gRPC method name
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if response.urn in self.urns:
+            # The engine refuses this too: two resources of one type and name under one parent.
+            raise RuntimeError(f"Duplicate resource URN '{response.urn}'; give each resource a unique name")
+        self.urns.add(response.urn)
         pos = request.sourcePosition
         source = pos.uri.removeprefix("file://") if pos.uri else ""
         if source and Path(source).is_relative_to(self.project_dir):

@@ -10,6 +10,7 @@ Either way its key is listed in PULUMI_CONFIG_SECRET_KEYS, so the program sees a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,6 +147,9 @@ def load(directory: Path, stack: str | None, config_file: Path | None = None) ->
             "preflight runs Pulumi programs written in Python (runtime: python).",
         )
     name: str = meta["name"]
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,100}", name):
+        raise PreflightError(f"the project name {name!r} is not valid", str(project_file),
+                             "A project name has 1-100 letters, digits, '-', '_' or '.'.")
     program = directory / str(meta.get("main", "."))
     if not (program / "__main__.py" if program.is_dir() else program).exists():
         raise PreflightError(

@@ -135,6 +135,7 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
         (["-C", str(PROGRAMS / "unknown-invoke"), "--policy-pack", SAMPLE],
          ["aws:rds/getEngineVersion:getEngineVersion"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test"], ["no --policy-pack given", "nothing would be checked"]),
+        (["-C", str(PROGRAMS / "duplicate-urn"), "--policy-pack", SAMPLE], ["Duplicate resource URN", "::key'"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "staging", "--policy-pack", SAMPLE],
          ["no stack file Pulumi.staging.yaml", "Stacks of this project: encrypted, test"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "import-error")],
@@ -146,7 +147,8 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack-config",
           str(PACKS / "sample" / "__main__.py")], ["not valid JSON"]),
     ],
-    ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "no-pack", "missing-stack",
+    ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "no-pack", "duplicate-urn",
+         "missing-stack",
          "pack-import-error", "pack-crash",
          "no-project", "not-a-pack", "config-not-json"],
 )
