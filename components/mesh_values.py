@@ -18,6 +18,18 @@ CACERTS_SECRET = "cacerts"  # noqa: S105 - a Secret name, not a secret
 
 _RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
 
+# The charts' own defaults request CPU and memory but set no limit, so one runaway pod can take a
+# node's memory (SC-6). Requests stay at the upstream defaults; the memory limit bounds each pod.
+# istiod's memory grows with the mesh's size (it holds every proxy's config), hence the headroom.
+ISTIOD_RESOURCES = {
+    "requests": {"cpu": "500m", "memory": "2048Mi"},
+    "limits": {"memory": "4096Mi"},
+}
+CNI_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "100Mi"},
+    "limits": {"memory": "512Mi"},
+}
+
 
 def mesh_config(args: ServiceMeshArgs) -> dict[str, Any]:
     """meshConfig: egress lock-down, JSON access logs, proxy start order, cert TTL, tracing hook."""
@@ -60,6 +72,7 @@ def istiod_values(args: ServiceMeshArgs, revision: str) -> dict[str, Any]:
         "replicaCount": args.istiod_replicas,
         "autoscaleMin": args.istiod_replicas,
         "seccompProfile": {"type": "RuntimeDefault"},
+        "resources": ISTIOD_RESOURCES,
         "cni": {"enabled": not args.cni_disabled_insecure},
         "env": env,
         "global": global_values,
@@ -92,6 +105,7 @@ def cni_values(args: ServiceMeshArgs) -> dict[str, Any]:
     return {
         "excludeNamespaces": sorted({"kube-system", args.root_namespace, args.cni_namespace}),
         "seccompProfile": {"type": "RuntimeDefault"},
+        "resources": CNI_RESOURCES,
         "global": {"logAsJson": True, "networkPolicy": {"enabled": True}},
     }
 
