@@ -130,6 +130,12 @@ def grafana_datasources(args: ObservabilityArgs) -> list[dict[str, Any]]:
     ]
 
 
+GRAFANA_SCRATCH_MOUNTS = [
+    {"name": "grafana-tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own emptyDir
+    {"name": "grafana-logs", "mountPath": "/var/log/grafana"},
+]
+
+
 def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]:
     """Grafana: admin credentials from a Secret, dashboards and datasources as code, hardened."""
     persistence: dict[str, Any] = {"enabled": True, "size": args.grafana_volume_size}
@@ -147,9 +153,10 @@ def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]
         "initChownData": {"enabled": False},
         "testFramework": {"enabled": False},
         "securityContext": restricted_pod(472, fs_group=472),
-        # Grafana writes outside its data volume (plugins, temporary files) and the chart mounts no
-        # scratch volume for it; the restricted level does not require a read-only root.
-        "containerSecurityContext": restricted_container(read_only_root=False),
+        "containerSecurityContext": restricted_container(),
+        # With a read-only root, Grafana writes only to its data volume (/var/lib/grafana, plugins
+        # included) and to these scratch volumes: temporary files and its log directory.
+        "extraEmptyDirMounts": GRAFANA_SCRATCH_MOUNTS,
         "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "defaultDashboardsEnabled": True,
         "sidecar": {

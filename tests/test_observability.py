@@ -326,6 +326,7 @@ RESTRICTED_POD_PATHS = {
 RESTRICTED_CONTAINER_PATHS = {
     "kube-prometheus-stack": [
         "prometheusOperator.containerSecurityContext",
+        "grafana.containerSecurityContext",
         "grafana.sidecar.securityContext",
         "kube-state-metrics.containerSecurityContext",
     ],
@@ -356,10 +357,14 @@ def test_restricted_container_security_context(deployed: Run, role: str, path: s
 def test_grafana_runs_no_root_init_container(deployed: Run) -> None:
     grafana = chart_values(deployed, "kube-prometheus-stack")["grafana"]
     assert grafana["initChownData"] == {"enabled": False}
-    # Restricted, but with a writable root: the one documented read-only-root exception.
+    # Restricted with a read-only root; Grafana's scratch paths are emptyDirs (the chart's extraEmptyDirMounts).
     context = grafana["containerSecurityContext"]
     assert (context["allowPrivilegeEscalation"], context["capabilities"], context["readOnlyRootFilesystem"]) == (
-        False, {"drop": ["ALL"]}, False)
+        False, {"drop": ["ALL"]}, True)
+    assert grafana["extraEmptyDirMounts"] == [
+        {"name": "grafana-tmp", "mountPath": "/tmp"},
+        {"name": "grafana-logs", "mountPath": "/var/log/grafana"},
+    ]
 
 
 # --- logs: Alloy ships every container's logs to the Loki the component deploys ---
