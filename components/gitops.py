@@ -31,6 +31,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.automount import automount_reason
 from components.chart_source import PSS_RESTRICTED_LABELS, ChartSource
 
 ARGO_CD_CHART = ChartSource("argo-cd", "10.10.0", "https://argoproj.github.io/argo-helm")
@@ -169,9 +170,16 @@ def argocd_values(args: GitOpsArgs) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
-        "controller": component("250m", "512Mi", "1", "2Gi"),
-        "server": component("100m", "128Mi", "500m", "512Mi"),
-        "repoServer": component("100m", "256Mi", "1", "1Gi"),
+        "controller": {
+            **component("250m", "512Mi", "1", "2Gi"),
+            "podAnnotations": automount_reason("the controller reads and applies the Applications' resources"),
+        },
+        "server": {
+            **component("100m", "128Mi", "500m", "512Mi"),
+            "podAnnotations": automount_reason("the API server reads Applications and the cluster's live state"),
+        },
+        # The repo server only renders manifests from Git: it never calls the Kubernetes API.
+        "repoServer": {**component("100m", "256Mi", "1", "1Gi"), "automountServiceAccountToken": False},
         "applicationSet": component("50m", "64Mi", "250m", "256Mi"),
         "redis": {
             **component("100m", "64Mi", "500m", "256Mi"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.automount import automount_reason
 from components.observability_args import (
     ALERTMANAGER_DATASOURCE_UID,
     ALERTMANAGER_RECEIVERS_SECRET,
@@ -157,6 +158,7 @@ def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]
         # With a read-only root, Grafana writes only to its data volume (/var/lib/grafana, plugins
         # included) and to these scratch volumes: temporary files and its log directory.
         "extraEmptyDirMounts": GRAFANA_SCRATCH_MOUNTS,
+        "podAnnotations": automount_reason("the dashboard and datasource sidecars watch ConfigMaps and Secrets"),
         "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "defaultDashboardsEnabled": True,
         "sidecar": {
@@ -235,6 +237,9 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
             # chart does not run in order; rule syntax is checked before deploy instead
             # (components.observability_checks).
             "admissionWebhooks": {"enabled": False},
+            "podAnnotations": automount_reason(
+                "the operator watches its CRDs and writes Prometheus and Alertmanager StatefulSets"
+            ),
             "tls": {"enabled": False},
             "securityContext": restricted_pod(65534, fs_group=65534),
             "containerSecurityContext": restricted_container(),

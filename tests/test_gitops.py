@@ -144,3 +144,13 @@ def test_cluster_admin_is_only_a_named_insecure_option() -> None:
 def test_invalid_args_are_refused(kwargs: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         _gitops(**kwargs)
+
+
+def test_only_the_components_that_call_the_api_keep_their_token() -> None:
+    values = _values(_gitops())
+    for component in ("controller", "server"):
+        reason = values[component]["podAnnotations"]["devsecops.io/automount-reason"]
+        assert reason.strip(), component
+        assert "automountServiceAccountToken" not in values[component]
+    assert values["repoServer"]["automountServiceAccountToken"] is False
+    assert "podAnnotations" not in values["repoServer"]

@@ -500,3 +500,19 @@ def test_collector_runs_the_binary_of_its_image(deployed: Run) -> None:
 def test_invalid_args_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="Grafana admin credentials"):
         build(secure_args(grafana_admin_password=None))
+
+
+@pytest.mark.parametrize(("role", "path"), [
+    ("kube-prometheus-stack", "prometheusOperator.podAnnotations"),
+    ("kube-prometheus-stack", "grafana.podAnnotations"),
+    ("kiali-server", "deployment.pod_annotations"),
+    ("alloy", "controller.podAnnotations"),
+    ("opentelemetry-collector", "podAnnotations"),
+])
+def test_token_keepers_say_why(deployed: Run, role: str, path: str) -> None:
+    assert get(chart_values(deployed, role), path)["devsecops.io/automount-reason"].strip()
+
+
+@pytest.mark.parametrize("role", ["loki", "tempo"])
+def test_workloads_without_api_calls_drop_the_token(deployed: Run, role: str) -> None:
+    assert chart_values(deployed, role)["serviceAccount"] == {"automountServiceAccountToken": False}

@@ -38,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -123,10 +124,8 @@ def _w(*keys: str) -> set[str]:
     return {STAND_IN_WORKLOADS[k] for k in keys}
 
 
-ALL_BUT_NODE_EXPORTER = set(STAND_IN_WORKLOADS.values()) - _w("node-exporter")
 REAL_PREVIEW: dict[tuple[str, str, str], set[str]] = {  # (pack, policy, level) -> resource names
     ("kubernetes-baseline", "allowed-image-registries", "mandatory"): _w("gateway"),  # image: auto
-    ("kubernetes-baseline", "automount-service-account-token", "mandatory"): ALL_BUT_NODE_EXPORTER,
     ("kubernetes-baseline", "image-tag-pinned", "mandatory"): _w("gateway"),
     ("kubernetes-baseline", "namespace-default-deny", "mandatory"): {
         "platform-gitops-namespace", "platform-observability-node-ns", "platform-observability-ns"},
@@ -215,7 +214,7 @@ def test_real_preview_with_every_pack_reports_these_violations(secure: Side) -> 
     assert secure.preview.code == 1, secure.preview.stderr[-3000:]  # mandatory violations
     assert _table(secure.real) == REAL_PREVIEW
     events = Counter(f.pack for f in secure.real)  # events, not unique keys: alloy has two images
-    assert events == {"kubernetes-baseline": 37}
+    assert events == {"kubernetes-baseline": 24}
     # aws-baseline and cicd-baseline ran (below) and found nothing on this Kubernetes-only stack.
     summaries = [json.loads(line)["policyAnalyzeStackSummaryEvent"] for line in secure.preview.stdout.splitlines()
                  if '"policyAnalyzeStackSummaryEvent"' in line]
@@ -264,6 +263,21 @@ def test_rendered_manifests_are_valid_against_the_kubernetes_schemas(rendered: R
         "NetworkPolicy": 17, "PodDisruptionBudget": 3, "Role": 6, "RoleBinding": 6, "Secret": 1, "Service": 4,
         "ServiceAccount": 3, "StatefulSet": 3, "ValidatingWebhookConfiguration": 1,
     }
+
+
+def _pod_spec_of(render_dir: Path, pattern: str) -> dict[str, Any]:
+    return dict(yaml.safe_load(next(render_dir.rglob(pattern)).read_text())["spec"]["template"])
+
+
+def test_chart_workloads_declare_or_drop_their_service_account_token(rendered: Rendered) -> None:
+    """The components' chart values reach the rendered pods (automount-service-account-token)."""
+    istiod = _pod_spec_of(rendered.render_dir, "apps_v1-deployment-*istiod*.yaml")
+    assert "watches" in istiod["metadata"]["annotations"]["devsecops.io/automount-reason"]
+    for workload in ("*loki*", "*tempo*"):
+        assert _pod_spec_of(rendered.render_dir, f"apps_v1-statefulset-{workload}.yaml")[
+            "spec"]["automountServiceAccountToken"] is False
+    repo_server = _pod_spec_of(rendered.render_dir, "apps_v1-deployment-*repo-server*.yaml")
+    assert repo_server["spec"]["automountServiceAccountToken"] is False
 
 
 def test_custom_resources_match_the_crds_rendered_with_them(rendered: Rendered) -> None:
@@ -325,7 +339,7 @@ def test_preflight_agrees_with_the_real_preview_on_the_secure_stack(secure: Side
     assert both == set()
     assert secure.flagged == []
     # ... and every real finding is one of the explained differences (unique (policy, resource) keys):
-    assert real_only == {CHART_CHILD: 32, CHART_NAMESPACE: 3}
+    assert real_only == {CHART_CHILD: 19, CHART_NAMESPACE: 3}
     assert preflight_only == Counter()
 
 
@@ -344,7 +358,7 @@ def test_preflight_agrees_on_first_party_findings_with_insecure_options(insecure
     only_preflight = {f.key for f in insecure.flagged} - both
     assert only_preflight == {("istiod-registry-only", "platform-mesh-istiod-1-30", "mandatory")}
     assert preflight_only == {EMPTY_PROPS: 1}
-    assert real_only == {CHART_CHILD: 32, CHART_NAMESPACE: 3}
+    assert real_only == {CHART_CHILD: 19, CHART_NAMESPACE: 3}
 
 
 # --- exit codes: a named insecure option fails the preview ---------------------------------------
