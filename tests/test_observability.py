@@ -516,3 +516,20 @@ def test_token_keepers_say_why(deployed: Run, role: str, path: str) -> None:
 @pytest.mark.parametrize("role", ["loki", "tempo"])
 def test_workloads_without_api_calls_drop_the_token(deployed: Run, role: str) -> None:
     assert chart_values(deployed, role)["serviceAccount"] == {"automountServiceAccountToken": False}
+
+
+def test_the_node_namespace_denies_egress_but_dns_loki_and_the_api(deployed: Run) -> None:
+    all_policies = deployed.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    policies = {p.metadata["name"]: p.inputs["spec"] for p in all_policies
+                if p.metadata["namespace"] == "observability-node"}
+    assert policies["default-deny-egress"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    dns, loki, api = policies["allow-egress-dns-loki-api"]["egress"]
+    assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    assert loki["to"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/instance": "loki"}}
+    assert loki["to"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["observability"]
+    assert loki["ports"] == [{"protocol": "TCP", "port": 3100}]
+    assert api == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    # The monitoring namespace's egress stays open (scraping): no default deny there.
+    assert "default-deny-egress" not in {p.metadata["name"] for p in all_policies
+                                         if p.metadata["namespace"] == "observability"}
