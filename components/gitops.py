@@ -17,7 +17,8 @@ namespaced Roles this component binds. Flux's controllers are bound to cluster-a
   bound to cluster-admin unless the named insecure option `cluster_admin_insecure` is set, which
   cicd-gitops-not-cluster-admin reports.
 - Every Argo CD pod meets Pod Security "restricted" through chart values, in a namespace labelled
-  so; a default-deny ingress NetworkPolicy plus the chart's per-component policies fence it.
+  so; default-deny ingress and egress NetworkPolicies, the chart's per-component ingress
+  policies and an egress allow list (namespace-internal, DNS, the API and the repository) fence it.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.automount import automount_reason
 from components.chart_source import PSS_RESTRICTED_LABELS, ChartSource
 
 ARGO_CD_CHART = ChartSource("argo-cd", "10.10.0", "https://argoproj.github.io/argo-helm")
@@ -169,15 +171,60 @@ def argocd_values(args: GitOpsArgs) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
-        "controller": component("250m", "512Mi", "1", "2Gi"),
-        "server": component("100m", "128Mi", "500m", "512Mi"),
-        "repoServer": component("100m", "256Mi", "1", "1Gi"),
+        "controller": {
+            **component("250m", "512Mi", "1", "2Gi"),
+            "podAnnotations": automount_reason("the controller reads and applies the Applications' resources"),
+        },
+        "server": {
+            **component("100m", "128Mi", "500m", "512Mi"),
+            "podAnnotations": automount_reason("the API server reads Applications and the cluster's live state"),
+        },
+        # The repo server only renders manifests from Git: it never calls the Kubernetes API.
+        "repoServer": {**component("100m", "256Mi", "1", "1Gi"), "automountServiceAccountToken": False},
         "applicationSet": component("50m", "64Mi", "250m", "256Mi"),
         "redis": {
             **component("100m", "64Mi", "500m", "256Mi"),
             "securityContext": {"runAsNonRoot": True, "runAsUser": 999, "seccompProfile": {"type": "RuntimeDefault"}},
         },
         "redisSecretInit": component("50m", "32Mi", "100m", "64Mi"),
+    }
+
+
+def repo_port(repo_url: str) -> int:
+    """The TCP port Argo CD dials for the deployment repository (validated URL forms only)."""
+    match = re.match(r"^(https|ssh)://(?:[^@/]+@)?[A-Za-z0-9.-]+(?::(\d+))?/", repo_url)
+    if match and match.group(2):
+        return int(match.group(2))
+    return 443 if repo_url.startswith("https://") else 22
+
+
+def argocd_egress_spec(repo_url: str) -> dict[str, Any]:
+    """What Argo CD may dial under the namespace's default-deny egress.
+
+    Its components talk to each other (server, repo server, controller, Redis) inside the
+    namespace; every pod resolves names through kube-dns; the controller and server reach the
+    Kubernetes API on 443, and the repo server the deployment repository on its port. The API
+    server's endpoints (EKS control-plane ENIs) and the Git host have no selectable labels and no
+    address known to this component, so those two are allowed by port, to any address.
+    """
+    ports = sorted({443, repo_port(repo_url)})
+    return {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {"to": [{"podSelector": {}}]},
+            {
+                "to": [{
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }],
+                "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+            },
+            {
+                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                "ports": [{"port": port, "protocol": "TCP"} for port in ports],
+            },
+        ],
     }
 
 
@@ -246,6 +293,21 @@ class GitOps(pulumi.ComponentResource):
             spec=k8s.networking.v1.NetworkPolicySpecArgs(
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress"]
             ),
+            opts=in_ns,
+        )
+        # Egress is denied too, then opened to what Argo CD needs (argocd_egress_spec).
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny-egress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-egress", namespace=args.namespace),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Egress"]
+            ),
+            opts=in_ns,
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-allow-egress",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="argocd-allow-egress", namespace=args.namespace),
+            spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, argocd_egress_spec(args.repo_url)),
             opts=in_ns,
         )
         app_ns_deps: list[pulumi.Resource] = []

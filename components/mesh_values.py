@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.automount import automount_reason
 from components.mesh_args import ServiceMeshArgs
 
 # A second mount of the plug-in CA Secret that, unlike the chart's own mount, is not optional:
@@ -17,6 +18,18 @@ ENTERPRISE_CA_VOLUME = "enterprise-ca-required"
 CACERTS_SECRET = "cacerts"  # noqa: S105 - a Secret name, not a secret
 
 _RESTRICTED_POD = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+
+# The charts' own defaults request CPU and memory but set no limit, so one runaway pod can take a
+# node's memory (SC-6). Requests stay at the upstream defaults; the memory limit bounds each pod.
+# istiod's memory grows with the mesh's size (it holds every proxy's config), hence the headroom.
+ISTIOD_RESOURCES = {
+    "requests": {"cpu": "500m", "memory": "2048Mi"},
+    "limits": {"memory": "4096Mi"},
+}
+CNI_RESOURCES = {
+    "requests": {"cpu": "100m", "memory": "100Mi"},
+    "limits": {"memory": "512Mi"},
+}
 
 
 def mesh_config(args: ServiceMeshArgs) -> dict[str, Any]:
@@ -60,6 +73,10 @@ def istiod_values(args: ServiceMeshArgs, revision: str) -> dict[str, Any]:
         "replicaCount": args.istiod_replicas,
         "autoscaleMin": args.istiod_replicas,
         "seccompProfile": {"type": "RuntimeDefault"},
+        "resources": ISTIOD_RESOURCES,
+        "podAnnotations": automount_reason(
+            "istiod watches Services, Pods and Istio resources, and runs the injection webhook"
+        ),
         "cni": {"enabled": not args.cni_disabled_insecure},
         "env": env,
         "global": global_values,
@@ -92,6 +109,8 @@ def cni_values(args: ServiceMeshArgs) -> dict[str, Any]:
     return {
         "excludeNamespaces": sorted({"kube-system", args.root_namespace, args.cni_namespace}),
         "seccompProfile": {"type": "RuntimeDefault"},
+        "resources": CNI_RESOURCES,
+        "podAnnotations": automount_reason("the CNI agent reads the Pods and Namespaces it sets up"),
         "global": {"logAsJson": True, "networkPolicy": {"enabled": True}},
     }
 
@@ -122,6 +141,12 @@ def gateway_values(
         "replicaCount": replicas,
         "autoscaling": {"enabled": True, "minReplicas": replicas, "maxReplicas": max(replicas, 5)},
         "podDisruptionBudget": {"minAvailable": 1},
+        # The gateway chart has no pod-level automount switch. The proxy itself does not use the
+        # token: it authenticates to istiod with the projected `istio-token` the injection adds.
+        "podAnnotations": automount_reason(
+            "the gateway chart offers no automountServiceAccountToken value; the proxy uses its "
+            "projected istio-token, not this token"
+        ),
         "service": {
             "type": service_type,
             "annotations": dict(service_annotations),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.automount import automount_reason
 from components.observability_args import KIALI_RELEASE, KialiArgs, ObservabilityArgs
 from components.observability_security import RUNTIME_DEFAULT, resources
 
@@ -46,6 +47,7 @@ def _kiali_values(args: ObservabilityArgs) -> dict[str, Any]:
             "replicas": 1,
             "resources": resources("50m", "128Mi", "500m", "512Mi"),
             "pod_labels": {"sidecar.istio.io/inject": "false"},
+            "pod_annotations": automount_reason("Kiali reads the mesh's workloads and Istio configuration"),
             "security_context": {
                 "runAsNonRoot": True,
                 "allowPrivilegeEscalation": False,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from components.automount import automount_reason
 from components.observability_args import (
     ALLOY_RELEASE,
     LOKI_RELEASE,
@@ -169,6 +170,7 @@ def alloy_values(args: ObservabilityArgs) -> dict[str, Any]:
         "global": {"podSecurityContext": {"seccompProfile": dict(RUNTIME_DEFAULT)}},
         "controller": {
             "type": "daemonset",
+            "podAnnotations": automount_reason("Alloy discovers the node's pods through the Kubernetes API"),
             # Logs from every node, including tainted system nodes.
             "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
             "volumes": {
@@ -217,6 +219,8 @@ def loki_values(args: ObservabilityArgs) -> dict[str, Any]:
     return {
         "fullnameOverride": LOKI_RELEASE,
         "deploymentMode": "SingleBinary",
+        # Loki never calls the Kubernetes API (the rules sidecar, which would, is off).
+        "serviceAccount": {"automountServiceAccountToken": False},
         "loki": {
             "auth_enabled": False,
             "commonConfig": {"replication_factor": 1},

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.automount import automount_reason
 from components.observability_args import (
     ALERTMANAGER_DATASOURCE_UID,
     ALERTMANAGER_RECEIVERS_SECRET,
@@ -130,6 +131,12 @@ def grafana_datasources(args: ObservabilityArgs) -> list[dict[str, Any]]:
     ]
 
 
+GRAFANA_SCRATCH_MOUNTS = [
+    {"name": "grafana-tmp", "mountPath": "/tmp"},  # noqa: S108 - the pod's own emptyDir
+    {"name": "grafana-logs", "mountPath": "/var/log/grafana"},
+]
+
+
 def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]:
     """Grafana: admin credentials from a Secret, dashboards and datasources as code, hardened."""
     persistence: dict[str, Any] = {"enabled": True, "size": args.grafana_volume_size}
@@ -147,9 +154,11 @@ def grafana_values(args: ObservabilityArgs, admin_secret: str) -> dict[str, Any]
         "initChownData": {"enabled": False},
         "testFramework": {"enabled": False},
         "securityContext": restricted_pod(472, fs_group=472),
-        # Grafana writes outside its data volume (plugins, temporary files) and the chart mounts no
-        # scratch volume for it; the restricted level does not require a read-only root.
-        "containerSecurityContext": restricted_container(read_only_root=False),
+        "containerSecurityContext": restricted_container(),
+        # With a read-only root, Grafana writes only to its data volume (/var/lib/grafana, plugins
+        # included) and to these scratch volumes: temporary files and its log directory.
+        "extraEmptyDirMounts": GRAFANA_SCRATCH_MOUNTS,
+        "podAnnotations": automount_reason("the dashboard and datasource sidecars watch ConfigMaps and Secrets"),
         "resources": resources("100m", "256Mi", "500m", "512Mi"),
         "defaultDashboardsEnabled": True,
         "sidecar": {
@@ -228,6 +237,9 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
             # chart does not run in order; rule syntax is checked before deploy instead
             # (components.observability_checks).
             "admissionWebhooks": {"enabled": False},
+            "podAnnotations": automount_reason(
+                "the operator watches its CRDs and writes Prometheus and Alertmanager StatefulSets"
+            ),
             "tls": {"enabled": False},
             "securityContext": restricted_pod(65534, fs_group=65534),
             "containerSecurityContext": restricted_container(),

@@ -3,7 +3,9 @@
 The monitoring stack is not in the mesh (Prometheus must scrape sidecars from outside it), so
 these policies are its L3/L4 boundary: sidecars anywhere may send spans to the collector, the
 node agents may push logs to Loki, the UI namespaces may reach Grafana and Kiali, and nothing
-else gets in. Egress stays open (scraping reaches every namespace and node).
+else gets in. The node namespace also denies egress except DNS, Loki and the API; the monitoring
+namespace's egress stays open (scraping reaches every namespace and node, on ports the
+ServiceMonitors choose, and Alertmanager reaches its receivers).
 """
 
 from __future__ import annotations
@@ -90,12 +92,34 @@ def monitoring_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]
 
 
 def node_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
-    """Policy name -> spec, for the node agents' namespace: only Prometheus may connect."""
+    """Policy name -> spec, for the node agents' namespace: only Prometheus may connect, and the
+    log collector may dial only DNS, Loki and the Kubernetes API (its pod discovery).
+
+    The API server's endpoints (EKS control-plane ENIs) carry no selectable labels and no address
+    known here, so it is allowed by port (TCP 443) to any address. node-exporter runs on the host
+    network, where NetworkPolicies do not apply, and dials nothing.
+    """
     return {
         "default-deny-ingress": deny_all_ingress(),
         "allow-scrape-from-monitoring": {
             "podSelector": {},
             "policyTypes": ["Ingress"],
             "ingress": [{"from": [_namespaces(args.namespace)]}],
+        },
+        "default-deny-egress": {"podSelector": {}, "policyTypes": ["Egress"]},
+        "allow-egress-dns-loki-api": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{**_namespaces("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                },
+                {
+                    "to": [{**_namespaces(args.namespace), "podSelector": _instance(LOKI_RELEASE)}],
+                    "ports": _tcp(LOKI_PORT),
+                },
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)},
+            ],
         },
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components.automount import automount_reason
 from components.observability_args import (
     MONITOR_SELECTOR_LABELS,
     OTEL_RELEASE,
@@ -76,6 +77,11 @@ def otel_collector_values(args: ObservabilityArgs) -> dict[str, Any]:
         "image": {"repository": OTEL_IMAGE},
         "command": {"name": OTEL_COMMAND},
         "replicaCount": 1,
+        # The chart has no pod-level automount switch; this pipeline has no k8sattributes
+        # processor, so the collector never uses the token.
+        "podAnnotations": automount_reason(
+            "the collector chart offers no automountServiceAccountToken value; unused by this pipeline"
+        ),
         "ports": {
             "otlp": {"enabled": True, "containerPort": OTLP_GRPC_PORT, "servicePort": OTLP_GRPC_PORT},
             "otlp-http": {"enabled": True, "containerPort": OTLP_HTTP_PORT, "servicePort": OTLP_HTTP_PORT},
@@ -111,6 +117,8 @@ def tempo_values(args: ObservabilityArgs) -> dict[str, Any]:
             "resources": resources("250m", "512Mi", "1", "2Gi"),
         },
         "securityContext": restricted_pod(10001, fs_group=10001),
+        # Tempo never calls the Kubernetes API.
+        "serviceAccount": {"automountServiceAccountToken": False},
         "persistence": persistence,
         "serviceMonitor": {"enabled": True, "additionalLabels": dict(MONITOR_SELECTOR_LABELS)},
     }

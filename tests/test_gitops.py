@@ -144,3 +144,44 @@ def test_cluster_admin_is_only_a_named_insecure_option() -> None:
 def test_invalid_args_are_refused(kwargs: dict[str, Any], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
         _gitops(**kwargs)
+
+
+def test_only_the_components_that_call_the_api_keep_their_token() -> None:
+    values = _values(_gitops())
+    for component in ("controller", "server"):
+        reason = values[component]["podAnnotations"]["devsecops.io/automount-reason"]
+        assert reason.strip(), component
+        assert "automountServiceAccountToken" not in values[component]
+    assert values["repoServer"]["automountServiceAccountToken"] is False
+    assert "podAnnotations" not in values["repoServer"]
+
+
+NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_egress_is_denied_then_opened_to_dns_the_api_and_the_repository() -> None:
+    mocks = _gitops()
+    deny = mocks.one(NETWORK_POLICY, "gitops-default-deny-egress").inputs
+    assert deny["metadata"]["namespace"] == "argocd"
+    assert deny["spec"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    allow = mocks.one(NETWORK_POLICY, "gitops-allow-egress").inputs
+    assert allow["metadata"]["namespace"] == "argocd"
+    rules = allow["spec"]["egress"]
+    assert rules[0] == {"to": [{"podSelector": {}}]}  # Argo CD's own components
+    assert rules[1]["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
+    assert rules[1]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    # The API server on 443, the SSH repository (git@host:path) on 22; nothing else leaves.
+    assert rules[2] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                        "ports": [{"port": 22, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}
+    assert len(rules) == 3
+
+
+@pytest.mark.parametrize(("url", "ports"), [
+    ("https://github.com/acme/deploy.git", [443]),
+    ("https://git.example.com:8443/acme/deploy.git", [443, 8443]),
+    ("ssh://git@git.example.com:2222/acme/deploy.git", [443, 2222]),
+    ("ssh://git@git.example.com/acme/deploy.git", [22, 443]),
+])
+def test_the_repository_port_follows_the_url(url: str, ports: list[int]) -> None:
+    allow = _gitops(repo_url=url).one(NETWORK_POLICY, "gitops-allow-egress").inputs
+    assert [p["port"] for p in allow["spec"]["egress"][2]["ports"]] == ports

@@ -84,6 +84,12 @@ def test_istiod_values_are_zero_trust() -> None:
     assert values["env"] == {"DEFAULT_WORKLOAD_CERT_TTL": "12h", "MAX_WORKLOAD_CERT_TTL": "12h"}
     assert values["seccompProfile"] == {"type": "RuntimeDefault"}
     assert values["global"]["logAsJson"] is True
+    assert "watches" in values["podAnnotations"]["devsecops.io/automount-reason"]
+    # The chart's top-level `resources`: upstream requests plus a memory limit.
+    assert values["resources"] == {
+        "requests": {"cpu": "500m", "memory": "2048Mi"},
+        "limits": {"memory": "4096Mi"},
+    }
 
 
 def test_enterprise_ca_cacerts_is_required_not_optional() -> None:
@@ -117,6 +123,11 @@ def test_base_and_cni() -> None:
     cni = chart(m, "cni")
     assert cni["namespace"] == "istio-cni"
     assert cni["values"]["excludeNamespaces"] == ["istio-cni", "istio-system", "kube-system"]
+    assert "Pods" in cni["values"]["podAnnotations"]["devsecops.io/automount-reason"]
+    assert cni["values"]["resources"] == {
+        "requests": {"cpu": "100m", "memory": "100Mi"},
+        "limits": {"memory": "512Mi"},
+    }
     labels = m.one(NAMESPACE, "istio-cni").inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
 
@@ -187,6 +198,7 @@ def test_ingress_gateway_servers() -> None:
     assert gateway["name"] == "istio-ingressgateway" and gateway["namespace"] == "istio-ingress"
     assert gateway["values"]["revision"] == "1-30"
     assert gateway["values"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert "istio-token" in gateway["values"]["podAnnotations"]["devsecops.io/automount-reason"]
     assert gateway["values"]["securityContext"]["runAsNonRoot"] is True
 
 

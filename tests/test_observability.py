@@ -326,6 +326,7 @@ RESTRICTED_POD_PATHS = {
 RESTRICTED_CONTAINER_PATHS = {
     "kube-prometheus-stack": [
         "prometheusOperator.containerSecurityContext",
+        "grafana.containerSecurityContext",
         "grafana.sidecar.securityContext",
         "kube-state-metrics.containerSecurityContext",
     ],
@@ -356,10 +357,14 @@ def test_restricted_container_security_context(deployed: Run, role: str, path: s
 def test_grafana_runs_no_root_init_container(deployed: Run) -> None:
     grafana = chart_values(deployed, "kube-prometheus-stack")["grafana"]
     assert grafana["initChownData"] == {"enabled": False}
-    # Restricted, but with a writable root: the one documented read-only-root exception.
+    # Restricted with a read-only root; Grafana's scratch paths are emptyDirs (the chart's extraEmptyDirMounts).
     context = grafana["containerSecurityContext"]
     assert (context["allowPrivilegeEscalation"], context["capabilities"], context["readOnlyRootFilesystem"]) == (
-        False, {"drop": ["ALL"]}, False)
+        False, {"drop": ["ALL"]}, True)
+    assert grafana["extraEmptyDirMounts"] == [
+        {"name": "grafana-tmp", "mountPath": "/tmp"},
+        {"name": "grafana-logs", "mountPath": "/var/log/grafana"},
+    ]
 
 
 # --- logs: Alloy ships every container's logs to the Loki the component deploys ---
@@ -495,3 +500,36 @@ def test_collector_runs_the_binary_of_its_image(deployed: Run) -> None:
 def test_invalid_args_raise_config_error() -> None:
     with pytest.raises(ConfigError, match="Grafana admin credentials"):
         build(secure_args(grafana_admin_password=None))
+
+
+@pytest.mark.parametrize(("role", "path"), [
+    ("kube-prometheus-stack", "prometheusOperator.podAnnotations"),
+    ("kube-prometheus-stack", "grafana.podAnnotations"),
+    ("kiali-server", "deployment.pod_annotations"),
+    ("alloy", "controller.podAnnotations"),
+    ("opentelemetry-collector", "podAnnotations"),
+])
+def test_token_keepers_say_why(deployed: Run, role: str, path: str) -> None:
+    assert get(chart_values(deployed, role), path)["devsecops.io/automount-reason"].strip()
+
+
+@pytest.mark.parametrize("role", ["loki", "tempo"])
+def test_workloads_without_api_calls_drop_the_token(deployed: Run, role: str) -> None:
+    assert chart_values(deployed, role)["serviceAccount"] == {"automountServiceAccountToken": False}
+
+
+def test_the_node_namespace_denies_egress_but_dns_loki_and_the_api(deployed: Run) -> None:
+    all_policies = deployed.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    policies = {p.metadata["name"]: p.inputs["spec"] for p in all_policies
+                if p.metadata["namespace"] == "observability-node"}
+    assert policies["default-deny-egress"] == {"podSelector": {}, "policyTypes": ["Egress"]}
+    dns, loki, api = policies["allow-egress-dns-loki-api"]["egress"]
+    assert dns["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    assert loki["to"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/instance": "loki"}}
+    assert loki["to"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["observability"]
+    assert loki["ports"] == [{"protocol": "TCP", "port": 3100}]
+    assert api == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
+    # The monitoring namespace's egress stays open (scraping): no default deny there.
+    assert "default-deny-egress" not in {p.metadata["name"] for p in all_policies
+                                         if p.metadata["namespace"] == "observability"}
