@@ -192,38 +192,14 @@ class Microservice(pulumi.ComponentResource):
     def _istio(self) -> None:
         svc, mesh, catalog = self._svc, self._mesh, self._catalog
         ns = svc.ns
-        self._custom(
-            "authz",
-            "security.istio.io/v1",
-            "AuthorizationPolicy",
-            authorization_policy_spec(svc, catalog, mesh),
-            obj=svc.name,
-            namespace=ns,
-        )
-        self._custom(
-            "destination-rule",
-            "networking.istio.io/v1",
-            "DestinationRule",
-            destination_rule_spec(svc, catalog, mesh),
-            obj=svc.name,
-            namespace=ns,
-        )
-        self._custom(
-            "virtual-service",
-            "networking.istio.io/v1",
-            "VirtualService",
-            virtual_service_spec(svc, catalog, mesh),
-            obj=svc.name,
-            namespace=ns,
-        )
-        self._custom(
-            "sidecar",
-            "networking.istio.io/v1",
-            "Sidecar",
-            sidecar_spec(svc, catalog, mesh),
-            obj=svc.name,
-            namespace=ns,
-        )
+        # The four per-service objects, each named after the service in its namespace.
+        for suffix, api_version, kind, spec in (
+            ("authz", "security.istio.io/v1", "AuthorizationPolicy", authorization_policy_spec),
+            ("destination-rule", "networking.istio.io/v1", "DestinationRule", destination_rule_spec),
+            ("virtual-service", "networking.istio.io/v1", "VirtualService", virtual_service_spec),
+            ("sidecar", "networking.istio.io/v1", "Sidecar", sidecar_spec),
+        ):
+            self._custom(suffix, api_version, kind, spec(svc, catalog, mesh), obj=svc.name, namespace=ns)
         for host in svc.external_hosts:
             slug = host.replace(".", "-")[:50]
             self._custom(
