@@ -132,8 +132,11 @@ def run_program(proj: project.Project, work: Path, debug: bool, answers: str | N
         kind = graph.error["kind"]
         # A config error is the stack file's fault; the code line that noticed it goes to --debug.
         where = str(proj.stack_file) if kind == "config" else graph.error.get("where", str(proj.program))
+        message = graph.error["message"]
+        if kind == "config":  # the program names the stack's usual file; --config-file may name another
+            message = message.replace(f"Pulumi.{proj.stack}.yaml", proj.stack_file.name)
         raise PreflightError(
-            f"{'invalid config' if kind == 'config' else 'the program failed'}: {graph.error['message']}",
+            f"{'invalid config' if kind == 'config' else 'the program failed'}: {message}",
             where,
             _HINTS.get(kind, ""),
             detail=graph.error.get("detail", ""),

@@ -68,10 +68,10 @@ class RecordingMonitor(pmocks.MockMonitor):
         self.urns.add(response.urn)
         pos = request.sourcePosition
         source = pos.uri.removeprefix("file://") if pos.uri else ""
-        if source and Path(source).is_relative_to(self.project_dir):
-            source = str(Path(source).relative_to(self.project_dir))
-        elif ".venv" in Path(source).parts or "site-packages" in Path(source).parts:
+        if ".venv" in Path(source).parts or "site-packages" in Path(source).parts:
             source = ""  # inside a library (e.g. the SDK's own Stack): no useful location
+        elif source and Path(source).is_relative_to(self.project_dir):
+            source = str(Path(source).relative_to(self.project_dir))
         self.graph.resources.append(
             Resource(
                 urn=response.urn,
