@@ -65,6 +65,26 @@ def _schema(config: ConfigProps | None) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties={k: dict(v) for k, v in config.items()}) if config else None
 
 
+def _metadata(
+    enforcement: EnforcementLevel,
+    config: ConfigProps | None,
+    severity: Severity,
+    nist: str,
+    sp800204: str,
+    topics: Sequence[str],
+    remediation: str,
+) -> dict[str, Any]:
+    """The metadata every policy of the pack carries, built in one place for both policy kinds."""
+    return {
+        "enforcement_level": enforcement,
+        "config_schema": _schema(config),
+        "severity": severity,
+        "framework": framework(nist, sp800204),
+        "tags": tags(nist, sp800204, topics),
+        "remediation_steps": remediation,
+    }
+
+
 class AwsResourcePolicy(ResourceValidationPolicy):
     """A resource policy over a fixed set of resource types, with the pack's metadata."""
 
@@ -96,15 +116,8 @@ class AwsResourcePolicy(ResourceValidationPolicy):
                 raise PolicyConfigError(f"policy '{name}': {error}") from None
 
         super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            config_schema=_schema(config),
-            severity=severity,
-            framework=framework(nist, sp800204),
-            tags=tags(nist, sp800204, topics),
-            remediation_steps=remediation,
+            name=name, description=description, validate=validate,
+            **_metadata(enforcement, config, severity, nist, sp800204, topics, remediation),
         )
 
 
@@ -137,15 +150,8 @@ class AwsStackPolicy(StackValidationPolicy):
                 raise PolicyConfigError(f"policy '{name}': {error}") from None
 
         super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            config_schema=_schema(config),
-            severity=severity,
-            framework=framework(nist, sp800204),
-            tags=tags(nist, sp800204, topics),
-            remediation_steps=remediation,
+            name=name, description=description, validate=validate,
+            **_metadata(enforcement, config, severity, nist, sp800204, topics, remediation),
         )
 
 

@@ -66,6 +66,26 @@ def _schema(config: ConfigProps | None) -> PolicyConfigSchema | None:
     return PolicyConfigSchema(properties={k: dict(v) for k, v in config.items()}) if config else None
 
 
+def _metadata(
+    enforcement: EnforcementLevel,
+    config: ConfigProps | None,
+    severity: Severity,
+    nist: Sequence[str],
+    sp800204: Sequence[str],
+    topics: Sequence[str],
+    remediation: str,
+) -> dict[str, Any]:
+    """The metadata every policy of the pack carries, built in one place for both policy kinds."""
+    return {
+        "enforcement_level": enforcement,
+        "config_schema": _schema(config),
+        "severity": severity,
+        "framework": framework(nist[0], sp800204[0]),
+        "tags": tags(nist, sp800204, topics),
+        "remediation_steps": remediation,
+    }
+
+
 class ObsResourcePolicy(ResourceValidationPolicy):
     """A resource policy over a fixed set of resource types, with the pack's metadata."""
 
@@ -94,15 +114,8 @@ class ObsResourcePolicy(ResourceValidationPolicy):
                 report(message, None)
 
         super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            config_schema=_schema(config),
-            severity=severity,
-            framework=framework(nist[0], sp800204[0]),
-            tags=tags(nist, sp800204, topics),
-            remediation_steps=remediation,
+            name=name, description=description, validate=validate,
+            **_metadata(enforcement, config, severity, nist, sp800204, topics, remediation),
         )
 
 
@@ -130,15 +143,8 @@ class ObsStackPolicy(StackValidationPolicy):
                 report(message, urn)
 
         super().__init__(
-            name=name,
-            description=description,
-            validate=validate,
-            enforcement_level=enforcement,
-            config_schema=_schema(config),
-            severity=severity,
-            framework=framework(nist[0], sp800204[0]),
-            tags=tags(nist, sp800204, topics),
-            remediation_steps=remediation,
+            name=name, description=description, validate=validate,
+            **_metadata(enforcement, config, severity, nist, sp800204, topics, remediation),
         )
 
 
