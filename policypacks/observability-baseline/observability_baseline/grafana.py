@@ -25,7 +25,7 @@ GRAFANA_VALUES_PATH: Mapping[str, tuple[str, ...]] = {
 
 def check(args: ResourceValidationArgs, cfg: Config) -> Iterator[str]:
     chart = chart_of(args.resource_type, args.props)
-    if chart not in GRAFANA_VALUES_PATH:
+    if chart is None or chart not in GRAFANA_VALUES_PATH:
         return
     path = GRAFANA_VALUES_PATH[chart]
     values: Any = args.props.get("values") or {}
