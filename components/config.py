@@ -20,7 +20,8 @@ platform it describes and each object's fields are checked together (unknown fie
                                    each part has `enabled`); see components/ci_config.py
     devsecops-platform:observability  metrics, logs, traces (absent or {}: none); with a
                                    mesh, the mesh's tracing provider and monitoring namespace are
-                                   derived from it; see components/observability_config.py
+                                   derived from it; with a network, its nodeCidrs default to the
+                                   VPC CIDR; see components/observability_config.py
 
 Keys of other namespaces (aws:, kubernetes:, ...) belong to providers and are left to them. Any
 other `devsecops-platform:` key is an error.
@@ -431,6 +432,10 @@ def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
     if services and mesh is None:
         raise ConfigError("services", [s.name for s in services], "services only together with a `mesh` section",
                           "microservices need the service mesh")
+    if observability is not None and network is not None and not observability.node_cidrs:
+        # A managed cluster's nodes and API endpoints are in its VPC: monitoring egress goes there.
+        observability = dataclasses.replace(observability, node_cidrs=(network.cidr,))
+        sections["observability"] = observability
     if observability is not None and mesh is not None and mesh.tracing is None:
         # The mesh sends spans to the collector the observability stack deploys, and lets that
         # namespace scrape sidecars: both derive from the observability section.

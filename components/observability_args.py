@@ -181,6 +181,14 @@ class ObservabilityArgs:
     """Values of the `istio` pod label on the mesh's gateways (scraped by their own PodMonitor)."""
     ui_access_namespaces: tuple[str, ...] = ("istio-ingress",)
     """Namespaces allowed to reach Grafana and Kiali (e.g. the ingress gateway's)."""
+    node_cidrs: tuple[str, ...] = ()
+    """Where the nodes and the Kubernetes API server's endpoints are (on EKS: the VPC CIDR, which
+    the platform passes). The monitoring namespace's egress reaches these addresses only on the
+    kubelet, node-exporter and API server ports. Empty: the private ranges (RFC 1918 and RFC 6598),
+    never link-local (the instance metadata service) or public addresses."""
+    api_server_port: int = 443
+    """Port of the API server's endpoints (the `kubernetes` Service's endpoints: 443 on EKS, 6443 on
+    kubeadm and kind); NetworkPolicies match the endpoint, not the Service's ClusterIP."""
     runbook_base_url: str = ""
     """Prefix for the rules' relative runbook links, e.g. `https://github.com/org/repo/blob/main`."""
     chart_sources: Mapping[str, ChartSource] = field(default_factory=dict)

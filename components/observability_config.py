@@ -15,6 +15,8 @@ only ever handles them as Pulumi secrets.
       runbookBaseUrl: https://github.com/org/repo/blob/main
       gatewayLabels: [ingressgateway, egressgateway]
       uiAccessNamespaces: [istio-ingress]
+      nodeCidrs: [10.0.0.0/16]            # nodes and API endpoints (managed cluster: the VPC CIDR)
+      apiServerPort: 443                  # the API endpoints' port (kubeadm and kind: 6443)
       metrics: {retention: 15d, retentionSize: 45GB, volumeSize: 50Gi}
       logs: {retention: 168h, volumeSize: 50Gi}
       traces: {retention: 72h, volumeSize: 20Gi, samplingPercent: 1.0}
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from components.config_fields import ObjectReader, type_name
+from components.config_fields import ObjectReader, cidr, cidrs, type_name
 from components.errors import ConfigError
 from components.observability_args import (
     AlertingArgs,
@@ -168,8 +170,9 @@ def parse_observability(raw: object, key: str = "observability") -> Observabilit
     """The `observability` config section as ObservabilityArgs (defaults for missing keys)."""
     root = ObjectReader.nullable(key, raw, ("namespace", "nodeNamespace", "meshRootNamespace", "clusterDomain",
                                             "storageClass", "runbookBaseUrl", "gatewayLabels",
-                                            "uiAccessNamespaces", "metrics", "logs", "traces", "grafana",
-                                            "alertmanager", "kiali", "chartSources"))
+                                            "uiAccessNamespaces", "nodeCidrs", "apiServerPort", "metrics",
+                                            "logs", "traces", "grafana", "alertmanager", "kiali",
+                                            "chartSources"))
     d = ObservabilityArgs()
     ns = "a Kubernetes namespace name (DNS-1123 label)"
     metrics = root.object("metrics", ("retention", "retentionSize", "volumeSize"))
@@ -191,6 +194,8 @@ def parse_observability(raw: object, key: str = "observability") -> Observabilit
                                     allowed="a list of label values"),
         ui_access_namespaces=root.strings("uiAccessNamespaces", d.ui_access_namespaces, pattern=DNS_LABEL,
                                           allowed="a list of Kubernetes namespace names (DNS-1123 labels)"),
+        node_cidrs=cidrs(root, "nodeCidrs", allow_world=False),
+        api_server_port=root.integer("apiServerPort", d.api_server_port, minimum=1, maximum=65535),
         metrics_retention=metrics.string_or("retention", d.metrics_retention, pattern=PROM_DURATION,
                                             allowed="a duration such as 15d"),
         metrics_retention_size=metrics.string_or("retentionSize", d.metrics_retention_size, pattern=BYTES,
@@ -233,6 +238,11 @@ def validate_args(args: ObservabilityArgs, key: str = "observability") -> None:
             "exactly one of adminPassword (a Pulumi secret) or adminExistingSecret (a Secret name)",
             "Grafana admin credentials",
         )
+    for i, block in enumerate(args.node_cidrs):  # the parser checked these; direct callers may not
+        cidr(f"{key}.nodeCidrs[{i}]", block, allow_world=False)
+    if not 1 <= args.api_server_port <= 65535:
+        raise ConfigError(f"{key}.apiServerPort", args.api_server_port, "an integer >= 1 and <= 65535",
+                          "out of range")
     if not 0.0 <= args.tracing_sampling_percent <= 100.0:
         raise ConfigError(f"{key}.traces.samplingPercent", args.tracing_sampling_percent,
                           "a number from 0 to 100", "out of range")

@@ -222,6 +222,8 @@ def kps_values(args: ObservabilityArgs, grafana_admin_secret: str) -> dict[str, 
         "kubelet": {"enabled": True},
         "kubeStateMetrics": {"enabled": True},
         "kube-state-metrics": {
+            # The chart mounts the token (`automountServiceAccountToken: true`): it is the API reader.
+            "podAnnotations": automount_reason("kube-state-metrics lists and watches every object it reports on"),
             "securityContext": restricted_pod(65534, fs_group=65534),
             "containerSecurityContext": restricted_container(),
             "resources": resources("50m", "128Mi", "200m", "256Mi"),

@@ -3,9 +3,15 @@
 The monitoring stack is not in the mesh (Prometheus must scrape sidecars from outside it), so
 these policies are its L3/L4 boundary: sidecars anywhere may send spans to the collector, the
 node agents may push logs to Loki, the UI namespaces may reach Grafana and Kiali, and nothing
-else gets in. The node namespace also denies egress except DNS, Loki and the API; the monitoring
-namespace's egress stays open (scraping reaches every namespace and node, on ports the
-ServiceMonitors choose, and Alertmanager reaches its receivers).
+else gets in.
+
+Both namespaces also deny egress by default. The node namespace may dial only DNS, Loki and the
+API. The monitoring namespace's allow-list (`monitoring_egress_policies`) is what the stack
+dials, port by port: its own namespace, DNS, the API server, and for Prometheus alone the scrape
+targets this component configures (kubelets, node-exporters, Envoy sidecars and gateways,
+istiod, CoreDNS, Alloy). Alertmanager may reach public HTTPS only when receivers are configured.
+A team that adds a ServiceMonitor on another port, or a receiver at a private address, adds a
+NetworkPolicy of its own beside these (NetworkPolicies only ever add allowances).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from components.network_policy import NON_PUBLIC_CIDRS, SIDECAR_METRICS_PORTS
 from components.observability_args import (
     KIALI_RELEASE,
     LOKI_PORT,
@@ -27,6 +34,16 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 GRAFANA_CONTAINER_PORT = 3000
 KIALI_CONTAINER_PORT = 20001
 
+# What Prometheus scrapes outside its namespace (the chart's and this component's monitors).
+KUBELET_PORT = 10250  # kubelet, cAdvisor and probe metrics, on the node's address
+NODE_EXPORTER_PORT = 9100  # host network: the node's address
+ISTIOD_MONITORING_PORT = 15014
+COREDNS_METRICS_PORT = 9153
+ALLOY_METRICS_PORT = 12345
+# Used when no node CIDR is given: every private range, but not link-local (169.254.0.0/16, the
+# instance metadata service) and no public address.
+PRIVATE_RANGES = tuple(c for c in NON_PUBLIC_CIDRS if not c.startswith("169.254."))
+
 
 def _tcp(*ports: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port} for port in ports]
@@ -40,12 +57,93 @@ def _namespaces(*names: str) -> dict[str, Any]:
     }
 
 
+def _pods(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
+    """A peer: the pods with `labels` in `namespace`."""
+    return {**_namespaces(namespace), "podSelector": {"matchLabels": dict(labels)}}
+
+
+KUBE_DNS = {"k8s-app": "kube-dns"}
+
+
 def _instance(name: str) -> dict[str, Any]:
     return {"matchLabels": {"app.kubernetes.io/instance": name}}
 
 
+def _named(*names: str) -> dict[str, Any]:
+    """Pods whose `app.kubernetes.io/name` is one of `names` (the operator labels Prometheus and
+    Alertmanager pods this way, the charts their own)."""
+    return {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": list(names)}]}
+
+
+def _ip_blocks(cidrs: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
 def deny_all_ingress() -> dict[str, Any]:
     return {"podSelector": {}, "policyTypes": ["Ingress"]}
+
+
+def deny_all_egress() -> dict[str, Any]:
+    return {"podSelector": {}, "policyTypes": ["Egress"]}
+
+
+def _dns_rule() -> dict[str, Any]:
+    return {
+        "to": [_pods("kube-system", KUBE_DNS)],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
+
+
+def node_addresses(args: ObservabilityArgs) -> tuple[str, ...]:
+    """The CIDRs holding the nodes and the API server's endpoints (`args.node_cidrs`, or the
+    private ranges)."""
+    return args.node_cidrs or PRIVATE_RANGES
+
+
+def monitoring_egress_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
+    """Policy name -> spec: the monitoring namespace's egress, denied but for what it dials.
+
+    - every pod: its own namespace (Grafana, Kiali and the collector reach Prometheus, Loki and
+      Tempo; Prometheus its own exporters), DNS, and the API server (the operator, Prometheus's
+      service discovery, Grafana's sidecars, Kiali, the collector's Kubernetes attributes);
+    - Prometheus: the kubelets and node-exporters on the nodes' addresses, Envoy's and the
+      agent's metrics ports in every namespace, istiod's monitoring port, CoreDNS's metrics and
+      Alloy's in the node namespace;
+    - Alertmanager, only with receivers: HTTPS to public addresses (Slack, PagerDuty, webhooks).
+    """
+    nodes = node_addresses(args)
+    policies: dict[str, dict[str, Any]] = {
+        "default-deny-egress": deny_all_egress(),
+        "allow-egress-namespace-dns-api": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"podSelector": {}}]},
+                _dns_rule(),
+                {"to": _ip_blocks(nodes), "ports": _tcp(args.api_server_port)},
+            ],
+        },
+        "allow-egress-prometheus-scrape": {
+            "podSelector": _named("prometheus"),
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": _ip_blocks(nodes), "ports": _tcp(KUBELET_PORT, NODE_EXPORTER_PORT)},
+                {"to": [{"namespaceSelector": {}}], "ports": _tcp(*SIDECAR_METRICS_PORTS)},
+                {"to": [_pods(args.mesh_root_namespace, {"app": "istiod"})], "ports": _tcp(ISTIOD_MONITORING_PORT)},
+                {"to": [_pods("kube-system", KUBE_DNS)], "ports": _tcp(COREDNS_METRICS_PORT)},
+                {"to": [_namespaces(args.node_namespace)], "ports": _tcp(ALLOY_METRICS_PORT)},
+            ],
+        },
+    }
+    if args.alerting.receivers:
+        policies["allow-egress-alertmanager-receivers"] = {
+            "podSelector": _named("alertmanager"),
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_CIDRS)}}], "ports": _tcp(443)}
+            ],
+        }
+    return policies
 
 
 def monitoring_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
@@ -69,6 +167,7 @@ def monitoring_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]
             "ingress": [{"from": [_namespaces(args.node_namespace)], "ports": _tcp(LOKI_PORT)}],
         },
     }
+    policies.update(monitoring_egress_policies(args))
     if args.ui_access_namespaces:
         policies["allow-ui-from-access-namespaces"] = {
             "podSelector": {
@@ -95,9 +194,9 @@ def node_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
     """Policy name -> spec, for the node agents' namespace: only Prometheus may connect, and the
     log collector may dial only DNS, Loki and the Kubernetes API (its pod discovery).
 
-    The API server's endpoints (EKS control-plane ENIs) carry no selectable labels and no address
-    known here, so it is allowed by port (TCP 443) to any address. node-exporter runs on the host
-    network, where NetworkPolicies do not apply, and dials nothing.
+    The API server's endpoints (EKS control-plane ENIs) carry no selectable labels, so the API is
+    allowed by address: `node_addresses(args)` on `args.api_server_port`. node-exporter runs on
+    the host network, where NetworkPolicies do not apply, and dials nothing.
     """
     return {
         "default-deny-ingress": deny_all_ingress(),
@@ -106,20 +205,14 @@ def node_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
             "policyTypes": ["Ingress"],
             "ingress": [{"from": [_namespaces(args.namespace)]}],
         },
-        "default-deny-egress": {"podSelector": {}, "policyTypes": ["Egress"]},
+        "default-deny-egress": deny_all_egress(),
         "allow-egress-dns-loki-api": {
             "podSelector": {},
             "policyTypes": ["Egress"],
             "egress": [
-                {
-                    "to": [{**_namespaces("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                },
-                {
-                    "to": [{**_namespaces(args.namespace), "podSelector": _instance(LOKI_RELEASE)}],
-                    "ports": _tcp(LOKI_PORT),
-                },
-                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)},
+                _dns_rule(),
+                {"to": [_pods(args.namespace, {"app.kubernetes.io/instance": LOKI_RELEASE})], "ports": _tcp(LOKI_PORT)},
+                {"to": _ip_blocks(node_addresses(args)), "ports": _tcp(args.api_server_port)},
             ],
         },
     }

@@ -122,6 +122,8 @@ def test_dev_stack_file_becomes_typed_args() -> None:
     assert cfg.cluster.insecure_options() == []
     assert cfg.tags == {"project": P, "stack": "dev", "managed-by": "pulumi", "environment": "dev",
                         "owner": "platform-team", "cost-center": "4711"}
+    # The monitoring namespace's egress reaches nodes and the API server inside the VPC only.
+    assert cfg.observability is not None and cfg.observability.node_cidrs == ("10.20.0.0/16",)
 
 
 def test_minimal_managed_config_gets_the_secure_defaults() -> None:
@@ -174,6 +176,13 @@ def test_existing_cluster_mode_takes_a_secret_kubeconfig() -> None:
     kubeconfig = cfg.cluster.kubeconfig
     assert isinstance(kubeconfig, pulumi.Output)
     assert cfg.cluster.render_yaml_to_directory is None  # applies to the cluster unless asked
+
+
+def test_explicit_observability_node_cidrs_win_over_the_vpc() -> None:
+    values = changed(lambda v: v.update({f"{P}:observability": {
+        "grafana": {"adminExistingSecret": "grafana-admin"}, "nodeCidrs": ["10.20.0.0/20"]}}))
+    cfg = load_config(values)
+    assert cfg.observability is not None and cfg.observability.node_cidrs == ("10.20.0.0/20",)
 
 
 def test_existing_cluster_can_render_manifests_to_a_directory_without_a_kubeconfig() -> None:

@@ -505,6 +505,7 @@ def test_invalid_args_raise_config_error() -> None:
 @pytest.mark.parametrize(("role", "path"), [
     ("kube-prometheus-stack", "prometheusOperator.podAnnotations"),
     ("kube-prometheus-stack", "grafana.podAnnotations"),
+    ("kube-prometheus-stack", "kube-state-metrics.podAnnotations"),
     ("kiali-server", "deployment.pod_annotations"),
     ("alloy", "controller.podAnnotations"),
     ("opentelemetry-collector", "podAnnotations"),
@@ -518,7 +519,7 @@ def test_workloads_without_api_calls_drop_the_token(deployed: Run, role: str) ->
     assert chart_values(deployed, role)["serviceAccount"] == {"automountServiceAccountToken": False}
 
 
-def test_the_node_namespace_denies_egress_but_dns_loki_and_the_api(deployed: Run) -> None:
+def test_both_namespaces_deny_egress_and_the_node_one_allows_dns_loki_and_the_api(deployed: Run) -> None:
     all_policies = deployed.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
     policies = {p.metadata["name"]: p.inputs["spec"] for p in all_policies
                 if p.metadata["namespace"] == "observability-node"}
@@ -529,7 +530,10 @@ def test_the_node_namespace_denies_egress_but_dns_loki_and_the_api(deployed: Run
     assert loki["to"][0]["podSelector"] == {"matchLabels": {"app.kubernetes.io/instance": "loki"}}
     assert loki["to"][0]["namespaceSelector"]["matchExpressions"][0]["values"] == ["observability"]
     assert loki["ports"] == [{"protocol": "TCP", "port": 3100}]
-    assert api == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]}
-    # The monitoring namespace's egress stays open (scraping): no default deny there.
-    assert "default-deny-egress" not in {p.metadata["name"] for p in all_policies
-                                         if p.metadata["namespace"] == "observability"}
+    # No node CIDR given: the private ranges, never link-local (the metadata service) or public.
+    assert api == {"to": [{"ipBlock": {"cidr": c}} for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                             "100.64.0.0/10")],
+                   "ports": [{"protocol": "TCP", "port": 443}]}
+    # The monitoring namespace denies egress too; tests/test_network_connectivity.py judges its allow-list.
+    assert "default-deny-egress" in {p.metadata["name"] for p in all_policies
+                                     if p.metadata["namespace"] == "observability"}

@@ -126,6 +126,11 @@ def test_unknown_keys_are_refused_with_their_path(raw: Any, key: str) -> None:
         (with_(chartSources={"loki": {"repository": "http://insecure.example.com"}}),
          "observability.chartSources.loki.repository", "http://insecure.example.com"),
         (with_(metrics=[]), "observability.metrics", []),
+        (with_(nodeCidrs=["0.0.0.0/0"]), "observability.nodeCidrs[0]", "0.0.0.0/0"),
+        (with_(nodeCidrs=["10.0.0.1/16"]), "observability.nodeCidrs[0]", "10.0.0.1/16"),
+        (with_(nodeCidrs="10.0.0.0/16"), "observability.nodeCidrs", "10.0.0.0/16"),
+        (with_(apiServerPort=0), "observability.apiServerPort", 0),
+        (with_(apiServerPort="443"), "observability.apiServerPort", "443"),
     ],
 )
 def test_wrong_types_and_bad_values_name_key_and_value(raw: Any, key: str, value: Any) -> None:
@@ -133,6 +138,12 @@ def test_wrong_types_and_bad_values_name_key_and_value(raw: Any, key: str, value
     assert (err.key, err.value) == (key, value)
     assert err.allowed
     assert f"key '{key}'" in str(err)
+
+
+def test_node_cidrs_and_api_server_port_are_parsed() -> None:
+    args = parse(with_(nodeCidrs=["172.18.0.0/16", "fd00::/64"], apiServerPort=6443))
+    assert (args.node_cidrs, args.api_server_port) == (("172.18.0.0/16", "fd00::/64"), 6443)
+    assert (parse(MINIMAL).node_cidrs, parse(MINIMAL).api_server_port) == ((), 443)
 
 
 def test_grafana_credentials_are_required_exactly_once() -> None:
