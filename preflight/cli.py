@@ -49,8 +49,23 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR",
                    help="where to write graph.json, report.json, report.sarif, junit.xml and report.md "
                    "(default: <project>/out/preflight)")
+    p.add_argument("--timeout", type=_seconds, default=PROGRAM_TIMEOUT_S, metavar="SECONDS",
+                   help=f"stop the program if it has not finished after this long (default {PROGRAM_TIMEOUT_S})")
+    p.add_argument("--fail-on-unknown", action="store_true",
+                   help="also fail (exit 1) when a mandatory policy could not be evaluated because it read "
+                   "values a preview cannot know (default: they are listed as not evaluable)")
     p.add_argument("--debug", action="store_true", help="show tracebacks and pack output on failure")
     return p
+
+
+def _seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds greater than 0")
+    return value
 
 
 def _resolve(path: str, base: Path, what: str) -> Path:
@@ -95,7 +110,8 @@ def _invoke_answers(path: str, base: Path) -> str:
     return str(resolved)
 
 
-def run_program(proj: project.Project, work: Path, debug: bool, answers: str | None = None) -> Graph:
+def run_program(proj: project.Project, work: Path, debug: bool, answers: str | None = None,
+                timeout: int = PROGRAM_TIMEOUT_S) -> Graph:
     graph_path = work / "graph.json"
     graph_path.unlink(missing_ok=True)
     env = dict(os.environ)
@@ -113,10 +129,12 @@ def run_program(proj: project.Project, work: Path, debug: bool, answers: str | N
     try:
         done = subprocess.run(
             [python, "-m", "preflight.mockrun", str(proj.directory), str(proj.program), str(graph_path)],
-            env=env, capture_output=True, text=True, timeout=PROGRAM_TIMEOUT_S, check=False,
+            env=env, capture_output=True, text=True, timeout=timeout, check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise PreflightError(f"the program did not finish within {PROGRAM_TIMEOUT_S}s", str(proj.program)) from exc
+        raise PreflightError(f"the program did not finish within {timeout}s", str(proj.program),
+                             "Give it longer with --timeout SECONDS, or look for a loop or a hanging call "
+                             "(--debug shows the output).") from exc
     if not graph_path.exists():
         lines = (done.stderr or done.stdout).strip().splitlines()
         last = lines[-1].strip() if lines else "(no output)"
@@ -180,7 +198,7 @@ def execute(args: argparse.Namespace) -> int:
         )
     answers = _invoke_answers(args.invoke_answers, proj.directory) if args.invoke_answers else None
     with tempfile.TemporaryDirectory(prefix="preflight-") as work:
-        graph = run_program(proj, Path(work), args.debug, answers)
+        graph = run_program(proj, Path(work), args.debug, answers, args.timeout)
     env = dict(os.environ)
     env.update(proj.env())
     if len(env["PULUMI_CONFIG"]) > 64 * 1024:  # too big for an environment; ConfigureStack carries it
@@ -192,13 +210,13 @@ def execute(args: argparse.Namespace) -> int:
     notes += [f"the program logged: {line}" for line in graph.logs]
     if not any(r.custom for r in graph.resources):
         notes.append("the program registered no cloud or Kubernetes resource: there was nothing to check")
-    outcome = findings.collect(graph, results, notes)
-    status = "fail" if outcome.mandatory else "pass"
+    outcome = findings.collect(graph, results, notes, fail_on_unknown=args.fail_on_unknown)
+    status = "fail" if outcome.blocking else "pass"
     from preflight import reports
 
     paths = reports.write_all(outcome, out_dir, status)
     print(console.render(outcome, status, paths))
-    return EXIT_VIOLATIONS if outcome.mandatory else EXIT_CLEAN
+    return EXIT_VIOLATIONS if outcome.blocking else EXIT_CLEAN
 
 
 REPORT_FILES = ("graph.json", "report.json", "report.sarif", "junit.xml", "report.md")

@@ -68,7 +68,9 @@ def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
     out.append("Reports: " + ", ".join(str(p) for p in reports.values()))
     verdict = {
         "pass": "PASS: no mandatory violations" + (" in what was checked" if outcome.unrendered else ""),
-        "fail": f"FAIL: {s['mandatory']} mandatory violation(s)",
+        "fail": f"FAIL: {s['mandatory']} mandatory violation(s)" + (
+            f" and {len(outcome.unknown_mandatory)} mandatory check(s) not evaluable (--fail-on-unknown)"
+            if outcome.fail_on_unknown and outcome.unknown_mandatory else ""),
     }[status]
     out.append(f"{verdict} ({s['advisory']} advisory, {s['unknown']} not evaluable, "
                f"{s['exemptions']} exemption(s) used, {s['unrenderedCharts']} chart(s) not rendered)")

@@ -48,6 +48,8 @@ class Outcome:
     packs: list[PackResult]
     findings: list[Finding]
     notes: list[str]
+    fail_on_unknown: bool = False
+    """--fail-on-unknown: a mandatory policy that could not be evaluated fails the run too."""
 
     @property
     def unrendered(self) -> list[str]:
@@ -61,6 +63,19 @@ class Outcome:
     @property
     def advisory(self) -> list[Finding]:
         return [f for f in self.findings if f.kind == "violation" and f.level != "mandatory"]
+
+    @property
+    def unknown_mandatory(self) -> list[Finding]:
+        """Checks of mandatory policies that read values a preview cannot know."""
+        levels = {(p.name, name): info.level for p in self.packs for name, info in p.policies.items()}
+        return [f for f in self.findings
+                if f.kind == "unknown" and levels.get((f.pack, f.policy)) == "mandatory"]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        """What fails the run: mandatory violations, and with --fail-on-unknown the unevaluable
+        checks of mandatory policies."""
+        return self.mandatory + (self.unknown_mandatory if self.fail_on_unknown else [])
 
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
@@ -90,7 +105,7 @@ def _urn_type(urn: str) -> str:
     return parts[2].split("$")[-1] if len(parts) >= 4 else "stack policy"
 
 
-def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
+def collect(graph: Graph, packs: list[PackResult], notes: list[str], *, fail_on_unknown: bool = False) -> Outcome:
     by_urn = graph.by_urn()
     root = next((r for r in graph.resources if r.type == "pulumi:pulumi:Stack" and not r.parent), None)
     findings = []
@@ -131,4 +146,4 @@ def collect(graph: Graph, packs: list[PackResult], notes: list[str]) -> Outcome:
             ))
     findings.sort(key=lambda f: (SEVERITY_ORDER.index(f.severity) if f.severity in SEVERITY_ORDER else 9,
                                  f.level != "mandatory", f.pack, f.policy, f.urn))
-    return Outcome(graph, packs, findings, notes)
+    return Outcome(graph, packs, findings, notes, fail_on_unknown)

@@ -48,7 +48,9 @@ class Project:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads it: a key given twice is an error, not 'last one wins'."""
+    """YAML as the Pulumi CLI reads it: a key given twice is an error, not 'last one wins', and
+    only true/false are booleans (the CLI's YAML library follows YAML 1.2 there: `yes`, `no`, `on`
+    and `off` are strings, so `country: NO` stays "NO")."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
@@ -59,6 +61,14 @@ class _StrictLoader(yaml.SafeLoader):
                     None, None, f"the key {key!r} is given twice", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep)
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))  # type: ignore[no-untyped-call]
 
 
 def _read_yaml(path: Path) -> Any:

@@ -40,6 +40,7 @@ def to_json(outcome: Outcome, status: str) -> dict[str, Any]:
         "project": outcome.graph.project,
         "stack": outcome.graph.stack,
         "status": status,
+        "failOnUnknown": outcome.fail_on_unknown,
         "summary": outcome.summary(),
         "resourceTypes": dict(sorted(Counter(r.type for r in outcome.graph.resources).items())),
         "packs": [
@@ -136,15 +137,17 @@ def to_junit(outcome: Outcome) -> ET.Element:
         for pol in pack.policies.values():
             case = ET.SubElement(suite, "testcase", classname=pack.name, name=pol.name)
             hits = [f for f in mine if f.policy == pol.name]
-            blocking = [f for f in hits if f.kind == "violation" and f.level == "mandatory"]
+            blocking = [f for f in hits if f in outcome.blocking]
             if pol.level == "disabled":
                 ET.SubElement(case, "skipped", message="disabled by policy config")
                 skipped += 1
             elif blocking:
                 failures += 1
-                failure = ET.SubElement(
-                    case, "failure", type="mandatory", message=f"{len(blocking)} mandatory violation(s)"
-                )
+                violations = sum(f.kind == "violation" for f in blocking)
+                message = f"{violations} mandatory violation(s)" if violations else ""
+                if len(blocking) > violations:  # --fail-on-unknown
+                    message += ("; " if message else "") + f"{len(blocking) - violations} not evaluable"
+                failure = ET.SubElement(case, "failure", type="mandatory", message=message)
                 failure.text = _xml_text("\n".join(f"{f.urn}: {f.message}" for f in blocking))
             unknown = [f for f in hits if f.kind == "unknown"]
             if unknown and not blocking and pol.level != "disabled" and len(unknown) == len(hits):

@@ -92,6 +92,33 @@ def test_policy_config_changes_level_and_properties(tmp_path: Path) -> None:
     assert levels == {("kms-key-rotation", "advisory")}  # 7 days now passes minimumDays 5
 
 
+@pytest.mark.parametrize(
+    ("levels", "flag", "code", "failed"),
+    [
+        ({"log-key-known": "mandatory"}, [], 0, []),  # listed as not evaluable, not failed
+        ({"log-key-known": "mandatory"}, ["--fail-on-unknown"], 1, ["log-key-known"]),
+        ({"log-key-known": "advisory"}, ["--fail-on-unknown"], 0, []),  # an advisory policy never fails the run
+    ],
+    ids=["mandatory-unknown", "mandatory-unknown-strict", "advisory-unknown-strict"],
+)
+def test_fail_on_unknown_fails_unevaluable_mandatory_policies(
+    levels: dict[str, str], flag: list[str], code: int, failed: list[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"kms-key-rotation": "disabled", **levels}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                    "--policy-pack-config", str(config), *flag, out=tmp_path / "out")
+    assert run.code == code, run.stdout + run.stderr
+    report = run.report()
+    assert report["status"] == ("fail" if code else "pass") and report["summary"]["unknown"] == 1
+    assert report["failOnUnknown"] is bool(flag)
+    suite = ET.parse(run.out / "junit.xml").getroot().find("testsuite")  # noqa: S314 - our own report
+    assert suite is not None
+    assert [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None] == failed
+    if code:
+        assert "FAIL: 0 mandatory violation(s) and 1 mandatory check(s) not evaluable (--fail-on-unknown)" in run.stdout
+
+
 def test_config_file_replaces_the_stack_file(tmp_path: Path) -> None:
     config = tmp_path / "other.yaml"
     config.write_text("config:\n  fixture-minimal:retentionDays: 400\n  fixture-minimal:token: plain\n")
@@ -146,11 +173,15 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(FIXTURES)], ["no PulumiPolicy.yaml"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack-config",
           str(PACKS / "sample" / "__main__.py")], ["not valid JSON"]),
+        (["-C", str(PROGRAMS / "slow"), "--policy-pack", SAMPLE, "--timeout", "3"],
+         ["did not finish within 3s", "--timeout SECONDS"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--timeout", "0"],
+         ["argument --timeout", "'0' is not a whole number of seconds greater than 0"]),
     ],
     ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "no-pack", "duplicate-urn",
          "missing-stack",
          "pack-import-error", "pack-crash",
-         "no-project", "not-a-pack", "config-not-json"],
+         "no-project", "not-a-pack", "config-not-json", "program-timeout", "bad-timeout"],
 )
 def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str], tmp_path: Path) -> None:
     _assert_clean_failure(preflight(*args, out=tmp_path), *phrases)
@@ -235,6 +266,20 @@ def test_declared_config_types_are_enforced_as_the_cli_does(tmp_path: Path) -> N
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--config-file", str(config),
                     "--policy-pack", SAMPLE, out=tmp_path / "out")
     _assert_clean_failure(run, "fixture-minimal:retentionDays", "'lots'", "declared type integer")
+
+
+def test_stack_yaml_booleans_are_only_true_and_false_as_in_the_cli(tmp_path: Path) -> None:
+    from preflight import project
+
+    (tmp_path / "Pulumi.yaml").write_text("name: yamlcheck\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text("")
+    (tmp_path / "Pulumi.dev.yaml").write_text(
+        "config:\n  yamlcheck:country: NO\n  yamlcheck:answer: yes\n  yamlcheck:switch: on\n"
+        "  yamlcheck:enabled: true\n  yamlcheck:tags:\n    off: Off\n    flag: FALSE\n")
+    config = project.load(tmp_path, "dev").config
+    assert (config["yamlcheck:country"], config["yamlcheck:answer"], config["yamlcheck:switch"]) == ("NO", "yes", "on")
+    assert config["yamlcheck:enabled"] == "true"
+    assert json.loads(config["yamlcheck:tags"]) == {"off": "Off", "flag": False}
 
 
 def test_junit_stays_well_formed_with_control_characters_in_messages() -> None:
