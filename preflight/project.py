@@ -243,6 +243,13 @@ def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise PreflightError("`config:` is not a mapping", str(path), "Use `namespace:key: value` entries.")
+    environments = doc.get("environment")
+    if environments:  # ESC environments live in Pulumi Cloud; offline there is nothing to open
+        names = environments if isinstance(environments, list) else [environments]
+        project.notes.append(
+            f"the stack imports ESC environment(s) {', '.join(map(str, names))} (`environment:` in {path.name}); "
+            "preflight cannot open them offline, so config and environment variables they provide are missing "
+            "(put the values the check needs in a --config-file copy of the stack file)")
     decrypter = None
     phrase = secrets.passphrase()
     if isinstance(doc.get("encryptionsalt"), str) and phrase is not None:

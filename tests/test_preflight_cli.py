@@ -282,6 +282,18 @@ def test_stack_yaml_booleans_are_only_true_and_false_as_in_the_cli(tmp_path: Pat
     assert json.loads(config["yamlcheck:tags"]) == {"off": "Off", "flag": False}
 
 
+def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path) -> None:
+    config = tmp_path / "esc.yaml"
+    config.write_text("environment:\n  - platform/dev\nconfig:\n  fixture-minimal:retentionDays: 400\n"
+                      "  fixture-minimal:token: x\n")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--config-file", str(config),
+                    "--policy-pack", SAMPLE, out=tmp_path / "out")
+    assert run.code == 1, run.stderr  # the run itself goes on
+    note = next(n for n in run.report()["notes"] if "ESC" in n)
+    assert "platform/dev" in note and "esc.yaml" in note and "missing" in note
+    assert "platform/dev" in run.stdout
+
+
 def test_junit_stays_well_formed_with_control_characters_in_messages() -> None:
     from preflight.reports import _xml_text
 
