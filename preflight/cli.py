@@ -153,10 +153,18 @@ def run_program(proj: project.Project, work: Path, debug: bool, answers: str | N
         message = graph.error["message"]
         if kind == "config":  # the program names the stack's usual file; --config-file may name another
             message = message.replace(f"Pulumi.{proj.stack}.yaml", proj.stack_file.name)
+        hint = _HINTS.get(kind, "")
+        if kind == "config":
+            # A secret the program saw as a placeholder fails its check for that reason alone.
+            placeholders = [k for k in proj.undecrypted if k in message or k.split(":", 1)[-1] in message]
+            if placeholders:
+                hint = (f"{', '.join(placeholders)} is a secret preflight could not decrypt, so the program saw "
+                        "a placeholder: set PULUMI_CONFIG_PASSPHRASE (or _FILE) for a passphrase stack; other "
+                        "secrets providers (Pulumi Cloud, KMS, Vault) cannot be opened offline.")
         raise PreflightError(
             f"{'invalid config' if kind == 'config' else 'the program failed'}: {message}",
             where,
-            _HINTS.get(kind, ""),
+            hint,
             detail=graph.error.get("detail", ""),
         )
     return graph

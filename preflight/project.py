@@ -36,6 +36,7 @@ class Project:
     config: dict[str, str] = field(default_factory=dict)
     secret_keys: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things the user should know about the run
+    undecrypted: list[str] = field(default_factory=list)  # secret keys the program sees as a placeholder
 
     def env(self) -> dict[str, str]:
         return {
@@ -262,6 +263,7 @@ def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
         if secret:
             project.secret_keys.append(full)
             if decrypter is None:
+                project.undecrypted.append(full)
                 project.notes.append(
                     f"secret config '{full}' is not decrypted (no passphrase in PULUMI_CONFIG_PASSPHRASE, or "
                     "a non-passphrase secrets provider); the program sees a placeholder")

@@ -294,6 +294,19 @@ def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path
     assert "platform/dev" in run.stdout
 
 
+def test_a_secret_that_could_not_be_decrypted_is_named_as_the_cause(tmp_path: Path) -> None:
+    from tests.preflight_run import ROOT
+
+    config = tmp_path / "existing.yaml"
+    config.write_text("config:\n  devsecops-platform:cluster:\n    mode: existing\n"
+                      "  devsecops-platform:kubeconfig:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBB\n")
+    run = preflight("-C", str(ROOT), "-s", "dev", "--config-file", str(config), "--policy-pack",
+                    str(ROOT / "policypacks" / "kubernetes-baseline"), out=tmp_path / "out")
+    _assert_clean_failure(run, "invalid config", "key 'kubeconfig'", "existing.yaml",
+                          "devsecops-platform:kubeconfig is a secret preflight could not decrypt",
+                          "PULUMI_CONFIG_PASSPHRASE")
+
+
 def test_junit_stays_well_formed_with_control_characters_in_messages() -> None:
     from preflight.reports import _xml_text
 
