@@ -68,7 +68,7 @@ from components.network import NatGatewayMode, NetworkArgs
 from components.observability_args import ObservabilityArgs, tracing_provider
 from components.observability_config import parse_observability
 from components.runners import RUNNER_NODE_LABEL, RUNNER_NODE_TAINT
-from components.service_graph import validate_services
+from components.service_graph import check_platform_namespaces, validate_services
 from components.subnets import MAX_ZONES, MIN_ZONES, SubnetPlanError, plan_subnets
 
 # CloudWatch Logs accepts only these retention periods (days).
@@ -447,9 +447,32 @@ def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
         sections["mesh"] = mesh
     if mesh is not None:
         validate_services(list(services), "services", MeshRef.from_args(mesh))
+        owners = _platform_namespaces(mesh, observability, sections["ci"])
+        check_platform_namespaces(list(services), "services", owners)
     _check_ci(sections["ci"], cluster)
     return PlatformConfig(project=ctx.project, stack=ctx.stack, region=ctx.region, tags=ctx.tags,
                           **sections)
+
+
+def _platform_namespaces(mesh: ServiceMeshArgs, observability: ObservabilityArgs | None,
+                         ci: CiArgs | None) -> dict[str, str]:
+    """Every namespace the platform's own components use -> the setting that names it."""
+    owners = {
+        mesh.root_namespace: "mesh.rootNamespace",
+        mesh.cni_namespace: "mesh.cniNamespace",
+        mesh.ingress.namespace: "mesh.ingress.namespace",
+        mesh.egress.namespace: "mesh.egress.namespace",
+    }
+    if observability is not None:
+        owners[observability.namespace] = "observability.namespace"
+        owners[observability.node_namespace] = "observability.nodeNamespace"
+    if ci is not None and ci.runners is not None:
+        owners[ci.runners.controller_namespace] = "ci.runners.controllerNamespace"
+        owners.update({s.runner_namespace: f"ci.runners.scaleSets[{i}].namespace"
+                       for i, s in enumerate(ci.runners.scale_sets)})
+    if ci is not None and ci.gitops is not None:
+        owners[ci.gitops.namespace] = "ci.gitops.namespace"
+    return owners
 
 
 def _check_ci(ci: CiArgs | None, cluster: EksClusterArgs | ExistingClusterArgs) -> None:

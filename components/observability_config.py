@@ -34,6 +34,7 @@ only ever handles them as Pulumi secrets.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, cast
 
 from components.config_fields import ObjectReader, cidr, cidrs, type_name
@@ -225,6 +226,29 @@ def parse_observability(raw: object, key: str = "observability") -> Observabilit
     return args
 
 
+# nodeCidrs: private ranges of any size; a public block only as narrow as an API endpoint's.
+_PRIVATE = tuple(ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                     "100.64.0.0/10", "fc00::/7"))
+_LINK_LOCAL = tuple(ipaddress.ip_network(c) for c in ("169.254.0.0/16", "fe80::/10"))
+_NARROWEST_PUBLIC = {4: 24, 6: 64}
+NODE_CIDRS_ALLOWED = ("CIDR blocks of the nodes and the API server's endpoints: private ranges (RFC 1918, "
+                      "RFC 6598, fc00::/7) of any size, public blocks of at most /24 (IPv6 /64), never "
+                      "link-local")
+
+
+def _check_node_cidr(key: str, block: str) -> None:
+    """The monitoring namespace's egress reaches these blocks: keep them to where nodes are."""
+    network = cidr(key, block, allow_world=False)
+    if any(network.overlaps(n) for n in _LINK_LOCAL if n.version == network.version):
+        raise ConfigError(key, block, NODE_CIDRS_ALLOWED,
+                          "overlaps the link-local range, where the instance metadata service answers")
+    private = any(network.subnet_of(n) for n in _PRIVATE if n.version == network.version)  # type: ignore[arg-type]
+    if not private and network.prefixlen < _NARROWEST_PUBLIC[network.version]:
+        raise ConfigError(key, block, NODE_CIDRS_ALLOWED,
+                          f"a public block wider than /{_NARROWEST_PUBLIC[network.version]} would open the "
+                          "monitoring stack's egress to the internet")
+
+
 def validate_args(args: ObservabilityArgs, key: str = "observability") -> None:
     """Checks across fields, run by the parser and by the component (for direct callers)."""
     if args.namespace == args.node_namespace:
@@ -238,8 +262,8 @@ def validate_args(args: ObservabilityArgs, key: str = "observability") -> None:
             "exactly one of adminPassword (a Pulumi secret) or adminExistingSecret (a Secret name)",
             "Grafana admin credentials",
         )
-    for i, block in enumerate(args.node_cidrs):  # the parser checked these; direct callers may not
-        cidr(f"{key}.nodeCidrs[{i}]", block, allow_world=False)
+    for i, block in enumerate(args.node_cidrs):
+        _check_node_cidr(f"{key}.nodeCidrs[{i}]", block)
     if not 1 <= args.api_server_port <= 65535:
         raise ConfigError(f"{key}.apiServerPort", args.api_server_port, "an integer >= 1 and <= 65535",
                           "out of range")

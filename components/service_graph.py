@@ -6,7 +6,7 @@ A declaration error names its key path (`services[2].calls[0]`), the value and w
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.errors import ConfigError
@@ -20,6 +20,8 @@ DNS_NAME = re.compile(
 DIGEST_IMAGE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9._/-]+)+@sha256:[0-9a-f]{64}\Z")
 # Ports the sidecar itself uses; an application port there would collide with Envoy.
 ISTIO_RESERVED_PORTS = frozenset({15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090})
+# Namespaces Kubernetes creates and uses itself.
+KUBERNETES_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 MAX_NAME = 52  # leaves room for suffixes such as `-allow` in derived object names
 
 
@@ -30,6 +32,13 @@ def check_service(svc: MicroserviceArgs, key: str) -> None:
     for field_name, value in (("namespace", svc.namespace), ("serviceAccount", svc.service_account)):
         if value is not None and (len(value) > 63 or not DNS_LABEL.match(value)):
             raise ConfigError(f"{key}.{field_name}", value, "a DNS-1123 label")
+    if svc.ns in KUBERNETES_NAMESPACES:
+        raise ConfigError(
+            f"{key}.namespace",
+            svc.ns,
+            "a namespace of the service's own",
+            f"{svc.ns!r} belongs to Kubernetes itself (the namespace defaults to the service's name)",
+        )
     if svc.sa == "default":
         raise ConfigError(
             f"{key}.serviceAccount",
@@ -41,8 +50,8 @@ def check_service(svc: MicroserviceArgs, key: str) -> None:
         raise ConfigError(
             f"{key}.image",
             svc.image,
-            "an image pinned by digest: <registry>/<repository>@sha256:<64 hex>",
-            "not pinned",
+            "an image pinned by digest: <registry>/<repository>@sha256:<64 hex>, all lower case, no tag",
+            _image_problem(svc.image),
         )
     if not 1 <= svc.replicas <= 50:
         raise ConfigError(f"{key}.replicas", svc.replicas, "1 to 50")
@@ -163,6 +172,8 @@ def validate_services(
                 f"{ref!r} does not list {svc.name!r} in its {back_field} (both ends declare a call)",
             )
     if mesh is not None:
+        check_platform_namespaces(services, key, {mesh.root_namespace: "mesh.rootNamespace",
+                                                  mesh.ingress_namespace: "mesh.ingress.namespace"})
         for i, svc in enumerate(services):
             _check_against_mesh(svc, f"{key}[{i}]", mesh)
     routes: dict[tuple[str, str], int] = {}
@@ -177,6 +188,38 @@ def validate_services(
                     f"already published by {key}[{routes[route]}]",
                 )
             routes[route] = i
+
+
+def _image_problem(image: str) -> str:
+    """Why an image reference is not `<registry>/<repository>@sha256:<64 hex>`."""
+    name, _, digest = image.partition("@")
+    if not digest:
+        return "not pinned by digest"
+    if not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        return "the digest is not sha256 and 64 lower-case hex digits"
+    if ":" in name.rsplit("/", 1)[-1]:
+        return "a tag next to the digest (the tag is ignored by the runtime and misleads readers)"
+    if "/" not in name or not re.match(r"^[^/]*[.:][^/]*/", name):
+        return "no registry host (a bare name means Docker Hub, implicitly)"
+    if name != name.lower():
+        return "upper-case letters (registries and repositories are lower case)"
+    return "not a valid image reference"
+
+
+def check_platform_namespaces(services: Sequence[MicroserviceArgs], key: str, owners: Mapping[str, str]) -> None:
+    """No service shares a namespace with the platform (`owners`: namespace -> the setting that owns it).
+
+    The platform's namespaces carry their own Pod Security level, NetworkPolicies and policy
+    exemptions (a gateway's namespace is exempt from the registry check for its `image: auto`);
+    a service placed there would inherit them, and its Namespace object would clash."""
+    for i, svc in enumerate(services):
+        if svc.ns in owners:
+            raise ConfigError(
+                f"{key}[{i}].namespace",
+                svc.ns,
+                "a namespace of the service's own, not one the platform uses",
+                f"{svc.ns!r} is the platform's ({owners[svc.ns]}); the namespace defaults to the service's name",
+            )
 
 
 def _check_against_mesh(svc: MicroserviceArgs, key: str, mesh: MeshRef) -> None:

@@ -411,3 +411,30 @@ def test_a_registry_without_runners_is_refused_before_any_resource() -> None:
     with pytest.raises(ConfigError) as caught:
         load_config({**BASE, f"{P}:ci": json.dumps(ci)})
     assert caught.value.key == "ci.registry" and "nobody could push" in str(caught.value)
+
+
+@pytest.mark.parametrize(("namespace", "owner"), [
+    ("istio-system", "mesh.rootNamespace"),
+    ("istio-cni", "mesh.cniNamespace"),
+    ("istio-ingress", "mesh.ingress.namespace"),
+    ("istio-egress", "mesh.egress.namespace"),
+    ("observability", "observability.namespace"),
+    ("observability-node", "observability.nodeNamespace"),
+    ("argocd", "ci.gitops.namespace"),
+    ("arc-systems", "ci.runners.controllerNamespace"),
+    ("arc-platform", "ci.runners.scaleSets[0].namespace"),
+    ("kube-system", "Kubernetes itself"),
+    ("default", "Kubernetes itself"),
+])
+def test_a_service_in_a_platform_namespace_is_refused(namespace: str, owner: str) -> None:
+    """A service there would inherit the namespace's exemptions (a gateway's is exempt from the
+    registry check) and clash with its Namespace object."""
+    config = engine_config(ROOT / "Pulumi.dev.yaml")
+    services = json.loads(config[f"{P}:services"])
+    services.append({"name": "intruder", "namespace": namespace, "image": services[0]["image"],
+                     "ports": [{"name": "http", "port": 8080, "protocol": "http"}]})
+    config[f"{P}:services"] = json.dumps(services)
+    with pytest.raises(ConfigError) as info:
+        run(load, config=config)
+    assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
+    assert owner in str(info.value)

@@ -467,6 +467,29 @@ def test_field_errors(field: str, value: Any, key: str) -> None:
     assert e.key == key
 
 
+DIGEST = "sha256:" + "0" * 64
+
+
+@pytest.mark.parametrize(("image", "problem"), [
+    ("nginx:latest", "not pinned by digest"),
+    (f"nginx@{DIGEST}", "no registry host"),
+    (f"111122223333.dkr.ecr.us-east-1.amazonaws.com/evil:latest@{DIGEST}", "a tag next to the digest"),
+    (f"DOCKER.IO/istio/proxyv2@{DIGEST}", "upper-case letters"),
+    ("docker.io/istio/proxyv2@sha256:abc", "the digest is not sha256 and 64 lower-case hex digits"),
+])
+def test_image_errors_say_what_is_wrong_with_the_reference(image: str, problem: str) -> None:
+    e = error([svc("a", image=image)])
+    assert (e.key, e.value) == ("services[0].image", image)
+    assert e.problem.startswith(problem)
+
+
+def test_a_kubernetes_namespace_is_refused() -> None:
+    e = error([svc("kube-system")])
+    assert (e.key, e.value) == ("services[0].namespace", "kube-system")
+    e = error([svc("a", namespace="default")])
+    assert (e.key, e.value) == ("services[0].namespace", "default")
+
+
 def test_exposure_errors() -> None:
     jwt = JwtArgs("https://id.example.com", "https://id.example.com/jwks.json")
     e = error([svc("a", exposure=ExposureArgs(host="shop.example.com"))])

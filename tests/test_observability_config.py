@@ -140,6 +140,19 @@ def test_wrong_types_and_bad_values_name_key_and_value(raw: Any, key: str, value
     assert f"key '{key}'" in str(err)
 
 
+@pytest.mark.parametrize("block", ["0.0.0.0/1", "128.0.0.0/1", "8.8.0.0/16", "169.254.0.0/16", "169.0.0.0/8",
+                                   "169.254.169.254/32", "2001:db8::/32", "fe80::/64"])
+def test_node_cidrs_refuse_the_internet_and_the_metadata_service(block: str) -> None:
+    err = error(with_(nodeCidrs=["10.0.0.0/16", block]))
+    assert (err.key, err.value) == ("observability.nodeCidrs[1]", block)
+    assert "never link-local" in err.allowed
+
+
+def test_node_cidrs_take_private_ranges_and_a_narrow_public_endpoint() -> None:
+    blocks = ["10.0.0.0/8", "172.18.0.0/16", "100.64.0.0/10", "fd00::/64", "34.120.7.9/32", "203.0.113.0/24"]
+    assert parse(with_(nodeCidrs=blocks)).node_cidrs == tuple(blocks)
+
+
 def test_node_cidrs_and_api_server_port_are_parsed() -> None:
     args = parse(with_(nodeCidrs=["172.18.0.0/16", "fd00::/64"], apiServerPort=6443))
     assert (args.node_cidrs, args.api_server_port) == (("172.18.0.0/16", "fd00::/64"), 6443)
