@@ -13,6 +13,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,31 +37,40 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def measure(args: list[str]) -> tuple[float, float, int]:
-    """Return (wall seconds, peak tree RSS in MiB, exit code) of one preflight run."""
+def measure(args: list[str]) -> tuple[float, float, int, str]:
+    """Return (wall seconds, peak tree RSS in MiB, exit code, stderr) of one preflight run."""
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "preflight", *args],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, sum(_rss_kib(p) for p in [proc.pid, *_children(proc.pid)]))
-        time.sleep(0.02)
-    return time.perf_counter() - start, peak / 1024, proc.returncode
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "preflight", *args], stdout=subprocess.DEVNULL, stderr=err)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, sum(_rss_kib(p) for p in [proc.pid, *_children(proc.pid)]))
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")
+    return wall, peak / 1024, proc.returncode, stderr
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m preflight.benchmark")
     parser.add_argument("--runs", type=int, default=3)
     ns, rest = parser.parse_known_args(argv)
-    rows = [measure(rest) for _ in range(ns.runs)]
-    walls = [w for w, _, _ in rows]
-    peaks = [m for _, m, _ in rows]
-    codes = sorted({c for _, _, c in rows})
     print(f"preflight {' '.join(rest)}")
+    rows = []
+    for _ in range(ns.runs):
+        row = measure(rest)
+        if row[2] not in (0, 1):  # the figures of a run that failed measure nothing worth reporting
+            print(f"FAILED: preflight exited {row[2]}, so no figures are reported:\n{row[3].strip()}")
+            return 2
+        rows.append(row)
+    walls = [w for w, _, _, _ in rows]
+    peaks = [m for _, m, _, _ in rows]
+    codes = sorted({c for _, _, c, _ in rows})
     print(f"runs: {ns.runs}, exit codes: {codes}")
     print(f"wall time: median {statistics.median(walls):.2f} s, min {min(walls):.2f} s, max {max(walls):.2f} s")
     print(f"peak memory (process tree RSS): median {statistics.median(peaks):.0f} MiB, max {max(peaks):.0f} MiB")
-    return 0 if all(c in (0, 1) for c in codes) else 2
+    return 0
 
 
 if __name__ == "__main__":

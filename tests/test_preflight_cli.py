@@ -339,3 +339,23 @@ def test_a_wrong_passphrase_exits_2(tmp_path: Path) -> None:
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "encrypted", "--policy-pack", SAMPLE, out=tmp_path,
                     env={"PULUMI_CONFIG_PASSPHRASE": "wrong"})
     _assert_clean_failure(run, "incorrect passphrase", "Pulumi.encrypted.yaml")
+
+
+def test_benchmark_reports_figures_only_for_runs_that_worked(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.preflight_run import ROOT
+
+    def bench(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "preflight.benchmark", "--runs", "1", *args,
+                               "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                              check=False)
+
+    good = bench("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "exit codes: [1]" in good.stdout and "wall time: median" in good.stdout
+    bad = bench("-C", str(PROGRAMS / "broken"), "--policy-pack", SAMPLE)
+    assert bad.returncode == 2
+    assert "FAILED: preflight exited 2" in bad.stdout and "KeyError" in bad.stdout
+    assert "wall time" not in bad.stdout
