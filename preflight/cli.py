@@ -34,7 +34,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the Pulumi project directory (default: the current directory)")
     p.add_argument("-s", "--stack", metavar="NAME",
                    help="the stack whose Pulumi.<NAME>.yaml config is used (default: the only stack "
-                   "file, else 'dev')")
+                   "file; with several, -s is required; a project with no stack file runs on its "
+                   "Pulumi.yaml defaults)")
     p.add_argument("--config-file", metavar="FILE",
                    help="use this stack config file instead of Pulumi.<stack>.yaml (as in the Pulumi CLI)")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",

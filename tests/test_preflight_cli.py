@@ -339,3 +339,15 @@ def test_a_wrong_passphrase_exits_2(tmp_path: Path) -> None:
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "encrypted", "--policy-pack", SAMPLE, out=tmp_path,
                     env={"PULUMI_CONFIG_PASSPHRASE": "wrong"})
     _assert_clean_failure(run, "incorrect passphrase", "Pulumi.encrypted.yaml")
+
+
+def test_help_describes_the_default_stack_as_it_behaves(tmp_path: Path) -> None:
+    helped = preflight("--help", out=tmp_path / "help")
+    assert helped.code == 0
+    text = " ".join(helped.stdout.split())  # argparse wraps to the terminal width
+    assert "(default: the only stack file; with several, -s is required; a project with no stack file runs on " \
+           "its Pulumi.yaml defaults)" in text
+    assert "else 'dev'" not in text
+    # and the behaviour it describes: two stack files, no -s
+    run = preflight("-C", str(PROGRAMS / "minimal"), "--policy-pack", SAMPLE, out=tmp_path / "out")
+    _assert_clean_failure(run, "several stacks and no -s/--stack was given", "Choose one of: encrypted, test")
