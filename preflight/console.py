@@ -10,8 +10,11 @@ from preflight.findings import SEVERITY_ORDER, Outcome
 
 
 def _wrap(text: str, indent: str) -> str:
+    """Wrap at spaces only: a region, a hostname or an image digest stays whole (copyable, greppable),
+    even when it is longer than the line."""
     return "\n".join(
-        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent) or indent
+        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent,
+                      break_long_words=False, break_on_hyphens=False) or indent
         for line in text.splitlines()
     )
 
