@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.preflight_run import FIXTURES, preflight
+from tests.preflight_run import FIXTURES, ROOT, preflight
 
 PROGRAMS = FIXTURES / "programs"
 PACKS = FIXTURES / "packs"
@@ -192,12 +192,18 @@ def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str
     [
         ({"no-such-policy": "advisory"}, ["'no-such-policy'", "kms-key-rotation"]),
         ({"kms-key-rotation": "blocking"}, ["unknown enforcement level 'blocking'", "advisory, mandatory"]),
-        ({"log-retention": {"minimumDays": "ninety"}}, ["log-retention", "minimumDays", "not of type 'integer'"]),
-        ({"log-retention": {"minimumDays": 0}}, ["minimumDays", "less than the minimum"]),
-        ({"log-retention": {"maximumDays": 3}}, ["Additional properties are not allowed ('maximumDays'"]),
+        ({"log-retention": {"minimumDays": "ninety"}},
+         ["log-retention", "minimumDays: 'ninety' is not of type 'integer'",
+          "Allowed for minimumDays: an integer >= 1 (default 90)."]),
+        ({"log-retention": {"minimumDays": 0}},
+         ["minimumDays: 0 is less than the minimum of 1 ", "Allowed for minimumDays: an integer >= 1"]),
+        ({"log-retention": {"maximumDays": 3}}, ["maximumDays: unknown key (value 3)", "Allowed keys: minimumDays."]),
+        ({"log-retention": {"minimumDays": list(range(300))}},
+         ["minimumDays: [0, 1, 2, 3,", "... is not of type 'integer'"]),  # a long value is shortened
         ({"kms-key-rotation": {"threshold": 1}}, ["takes no config"]),
     ],
-    ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "no-schema"],
+    ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "long-value",
+         "no-schema"],
 )
 def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: list[str], tmp_path: Path) -> None:
     path = tmp_path / "policy.json"
@@ -205,6 +211,34 @@ def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: lis
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
                     "--policy-pack-config", str(path), out=tmp_path / "out")
     _assert_clean_failure(run, *phrases, str(path))
+    assert '"properties"' not in run.stderr and "'type':" not in run.stderr  # what is allowed, not the schema
+
+
+def test_schema_errors_name_the_key_path_value_and_allowed_values_not_the_schema(tmp_path: Path) -> None:
+    """The real kubernetes-baseline pack, whose pod-security-exemption schema is ~900 characters."""
+    pack = str(ROOT / "policypacks" / "kubernetes-baseline")
+    cases = [
+        ({"level": "privileged"},
+         ["level: 'privileged' is not one of ['baseline', 'restricted']",
+          'Allowed for level: one of "baseline", "restricted" (default "restricted").']),
+        ({"policyExemptions": {"pss-privileged": ["kube-system", 3]}},
+         ["policyExemptions.pss-privileged[1]: 3 is not of type 'string'",
+          "Allowed for policyExemptions.pss-privileged[1]: a string."]),
+        ({"policyExemptions": ["kube-system"]},
+         ["policyExemptions: ['kube-system'] is not of type 'object'",
+          "Allowed for policyExemptions: an object mapping names to a list of strings (default {})."]),
+        ({"exemptNamespaces": [f"namespace-{i}" for i in range(40)], "bogus": 1},
+         ["bogus: unknown key (value 1)", "Allowed keys: exemptNamespaces, level, policyExemptions."]),
+    ]
+    for i, (settings, phrases) in enumerate(cases):
+        path = tmp_path / f"policy-{i}.json"
+        path.write_text(json.dumps({"pod-security-exemption": settings}))
+        run = preflight("-C", str(PROGRAMS / "k8s-exempt"), "--policy-pack", pack, "--policy-pack-config",
+                        str(path), out=tmp_path / f"out-{i}")
+        _assert_clean_failure(run, "invalid config for policy 'pod-security-exemption' of pack 'kubernetes-baseline'",
+                              *phrases, str(path))
+        assert len(run.stderr) < 500, run.stderr
+        assert "description" not in run.stderr and "Pod Security level enforced" not in run.stderr
 
 
 def test_failed_run_replaces_stale_reports(tmp_path: Path) -> None:
@@ -295,8 +329,6 @@ def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path
 
 
 def test_a_secret_that_could_not_be_decrypted_is_named_as_the_cause(tmp_path: Path) -> None:
-    from tests.preflight_run import ROOT
-
     config = tmp_path / "existing.yaml"
     config.write_text("config:\n  devsecops-platform:cluster:\n    mode: existing\n"
                       "  devsecops-platform:kubeconfig:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBB\n")
