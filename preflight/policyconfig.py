@@ -118,7 +118,12 @@ def reconcile(
                 f"{source}: {policy.name}",
                 "Give it only an enforcement level.",
             )
-        if policy.schema is not None and level != "disabled":
+        if policy.schema is not None:
+            # Whatever the enforcement level, as the CLI does: pulumi/pulumi pkg/resource/analyzer/config.go,
+            # ReconcilePolicyPackConfig -> validatePolicyPackConfig validates every policy that has a
+            # ConfigSchema and never looks at its level (and GetAnalyzerInfo in
+            # sdk/go/common/resource/plugin/analyzer_plugin.go gives every policy of a pack that supports
+            # config a schema). A disabled policy's config is still read when it is enabled again.
             _validate(pack, policy, props, source)
         result[policy.name] = (level, props)
     return result

@@ -201,9 +201,15 @@ def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str
         ({"log-retention": {"minimumDays": list(range(300))}},
          ["minimumDays: [0, 1, 2, 3,", "... is not of type 'integer'"]),  # a long value is shortened
         ({"kms-key-rotation": {"threshold": 1}}, ["takes no config"]),
+        # a disabled policy's config is validated all the same, as the CLI does
+        ({"log-retention": {"enforcementLevel": "disabled", "maximumDays": 3}},
+         ["policy 'log-retention'", "maximumDays: unknown key"]),
+        ({"all": "disabled", "log-retention": {"minimumDays": 0}}, ["minimumDays: 0 is less than the minimum"]),
+        ({"kms-key-rotation": {"enforcementLevel": "disabled", "threshold": 1}}, ["takes no config"]),
     ],
     ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "long-value",
-         "no-schema"],
+         "no-schema",
+         "disabled-unknown-property", "all-disabled-out-of-range", "disabled-no-schema"],
 )
 def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: list[str], tmp_path: Path) -> None:
     path = tmp_path / "policy.json"
@@ -229,6 +235,9 @@ def test_schema_errors_name_the_key_path_value_and_allowed_values_not_the_schema
           "Allowed for policyExemptions: an object mapping names to a list of strings (default {})."]),
         ({"exemptNamespaces": [f"namespace-{i}" for i in range(40)], "bogus": 1},
          ["bogus: unknown key (value 1)", "Allowed keys: exemptNamespaces, level, policyExemptions."]),
+        # B: disabled, and still validated
+        ({"enforcementLevel": "disabled", "level": "privileged", "bogus": 1},
+         ["bogus: unknown key (value 1) (and 1 more error(s))"]),
     ]
     for i, (settings, phrases) in enumerate(cases):
         path = tmp_path / f"policy-{i}.json"
