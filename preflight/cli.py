@@ -195,7 +195,7 @@ def execute(args: argparse.Namespace) -> int:
         resolved = _resolve(path, proj.directory, "policy config file")
         configs.append((policyconfig.read_file(resolved), str(resolved)))
     while len(configs) < len(pack_dirs):
-        configs.append(({}, "(no policy config)"))
+        configs.append(({}, packs.NO_CONFIG))
 
     out_dir = _out_dir(args)
     notes = list(proj.notes)

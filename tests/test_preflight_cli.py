@@ -392,3 +392,32 @@ def test_help_describes_the_default_stack_as_it_behaves(tmp_path: Path) -> None:
     # and the behaviour it describes: two stack files, no -s
     run = preflight("-C", str(PROGRAMS / "minimal"), "--policy-pack", SAMPLE, out=tmp_path / "out")
     _assert_clean_failure(run, "several stacks and no -s/--stack was given", "Choose one of: encrypted, test")
+
+
+def test_a_config_error_raised_by_a_pack_is_framed_as_invalid_config_not_a_crash(tmp_path: Path) -> None:
+    config = tmp_path / "k8s.json"
+    settings = json.loads((ROOT / "policypacks" / "config" / "dev" / "kubernetes-baseline.json").read_text())
+    settings["pod-security-exemption"]["policyExemptions"] = {"read-only-rootfs": ["istio-cni"]}  # a typo
+    config.write_text(json.dumps(settings))
+    run = preflight("-C", str(PROGRAMS / "k8s-exempt"), "--policy-pack", str(ROOT / "policypacks" /
+                    "kubernetes-baseline"), "--policy-pack-config", str(config), out=tmp_path / "out")
+    _assert_clean_failure(
+        run, "preflight: invalid policy config: pack 'kubernetes-baseline' rejected it while analyzing",
+        "key 'policyExemptions.read-only-rootfs' has value ['istio-cni']: no such policy",
+        "read-only-root-filesystem", f"({config}).", "Fix the policy config, not the policy code",
+        "the pack's PolicyConfigError")
+    assert "crashed" not in run.stderr and "fix the policy (" not in run.stderr
+
+
+def test_a_config_error_in_a_stack_policy_without_a_config_file_says_so(tmp_path: Path) -> None:
+    pack = str(PACKS / "config-error")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", pack, out=tmp_path / "none")
+    _assert_clean_failure(
+        run, "invalid policy config: pack 'config-error' rejected it in a stack policy: 'maxZones' has value 0; "
+        "allowed: an integer >= 1 (no policy config).",
+        "No --policy-pack-config was given for this pack, so its own defaults were rejected.")
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps({"zone-count": {"maxZones": 3}}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", pack,
+                    "--policy-pack-config", str(fixed), out=tmp_path / "fixed")
+    assert run.code == 0, run.stderr  # fixing the config, not the code, is what it takes
