@@ -40,7 +40,8 @@ def test_findings_are_sorted_into_kinds(sample_run) -> None:  # type: ignore[no-
     assert ("exemption-report", "exemption", "advisory") in by_policy
     summary = sample_run.report()["summary"]
     assert summary == {"resources": 5, "packs": 1, "policies": 4, "mandatory": 1, "advisory": 1,
-                       "unknown": 1, "exemptions": 1, "unrenderedCharts": 0}
+                       "unknown": 1, "exemptions": 1, "unrenderedCharts": 0, "disabledPolicies": 0}
+    assert sample_run.report()["disabledByPolicyConfig"] == {}
 
 
 def test_graph_records_engine_form_inputs(sample_run) -> None:  # type: ignore[no-untyped-def]
@@ -421,3 +422,41 @@ def test_a_config_error_in_a_stack_policy_without_a_config_file_says_so(tmp_path
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", pack,
                     "--policy-pack-config", str(fixed), out=tmp_path / "fixed")
     assert run.code == 0, run.stderr  # fixing the config, not the code, is what it takes
+
+
+def test_policies_disabled_by_config_are_counted_and_named_everywhere(tmp_path: Path) -> None:
+    off = tmp_path / "off.json"
+    off.write_text(json.dumps({"all": "disabled"}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                    "--policy-pack-config", str(off), out=tmp_path / "all")
+    assert run.code == 0, run.stderr
+    assert "5 resources, 4 policies (4 disabled by policy config) in 1 pack(s)" in run.stdout
+    assert "DISABLED: 4 of 4 policies are disabled by policy config and checked nothing (sample 4 of 4)" in run.stdout
+    assert "PASS: nothing was checked, all 4 policies are disabled by policy config (" in run.stdout
+    assert "PASS: no mandatory violations" not in run.stdout
+    report = run.report()
+    assert report["summary"]["disabledPolicies"] == 4
+    assert report["disabledByPolicyConfig"] == {
+        "sample": ["exemption-report", "kms-key-rotation", "log-key-known", "log-retention"]}
+    md = (run.out / "report.md").read_text()
+    assert "5 resources checked by 4 policies (4 disabled by policy config) in 1 pack(s) (sample)." in md
+    assert "| 0 | 0 | 0 | 0 | 0 | 4 |" in md
+    assert ("| `sample` | 4 of 4 | `exemption-report`, `kms-key-rotation`, `log-key-known`, `log-retention` |"
+            in md)
+
+
+def test_only_the_packs_with_disabled_policies_are_listed(tmp_path: Path) -> None:
+    some = tmp_path / "some.json"
+    some.write_text(json.dumps({"kms-key-rotation": "disabled", "log-key-known": "disabled"}))
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack",
+                    str(PACKS / "chatty"), "--policy-pack-config", str(some), "--policy-pack-config", str(empty),
+                    out=tmp_path / "out")
+    assert run.code == 0, run.stderr  # the only mandatory violation was kms-key-rotation's
+    assert "policies (2 disabled by policy config) in 2 pack(s)" in run.stdout
+    assert "(sample 2 of 4); report.md lists them." in run.stdout
+    assert "PASS: no mandatory violations in what was checked (" in run.stdout
+    assert run.stdout.rstrip().endswith("2 policies disabled by policy config)")
+    assert run.report()["disabledByPolicyConfig"] == {"sample": ["kms-key-rotation", "log-key-known"]}
+    assert "chatty" not in run.stdout.split("DISABLED:")[1].split("\n")[0]
