@@ -460,3 +460,46 @@ def test_only_the_packs_with_disabled_policies_are_listed(tmp_path: Path) -> Non
     assert run.stdout.rstrip().endswith("2 policies disabled by policy config)")
     assert run.report()["disabledByPolicyConfig"] == {"sample": ["kms-key-rotation", "log-key-known"]}
     assert "chatty" not in run.stdout.split("DISABLED:")[1].split("\n")[0]
+
+
+def test_policy_pack_config_dir_equals_file_sets_the_config_of_the_pack_in_dir(tmp_path: Path) -> None:
+    advisory = tmp_path / "advisory.json"
+    advisory.write_text(json.dumps({"kms-key-rotation": "advisory"}))
+    off = tmp_path / "off.json"
+    off.write_text(json.dumps({"all": "disabled"}))
+    packs = ["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "chatty"),
+             "--policy-pack", SAMPLE]
+    # DIR relative to -C, as --policy-pack is; matched by directory, not by spelling; chatty gets no config
+    run = preflight(*packs, "--policy-pack-config", f"../../packs/sample={advisory}", out=tmp_path / "one")
+    assert run.code == 0, run.stderr
+    assert {(f["policy"], f["level"]) for f in run.report()["findings"] if f["kind"] == "violation"} == {
+        ("kms-key-rotation", "advisory"), ("log-retention", "advisory")}
+    # a later DIR=FILE for the same pack replaces the earlier one (how dev.py's defaults are overridden)
+    run = preflight(*packs, "--policy-pack-config", f"{SAMPLE}={advisory}",
+                    "--policy-pack-config", f"{SAMPLE}/={off}", out=tmp_path / "two")
+    assert run.code == 0, run.stderr
+    assert list(run.report()["disabledByPolicyConfig"]) == ["sample"]
+
+
+@pytest.mark.parametrize(
+    ("configs", "phrases"),
+    [
+        ([f"{PACKS / 'crash'}={{cfg}}"],
+         [f"names DIR '{PACKS / 'crash'}', which is not the directory of any --policy-pack",
+          f"--policy-pack directories: {SAMPLE}."]),
+        (["{cfg}", f"{SAMPLE}={{cfg}}"], ["mixes FILE and DIR=FILE forms", "has no DIR=", "DIR=FILE for the packs"]),
+        ([f"{SAMPLE}="], ["is not DIR=FILE"]),
+        (["{cfg}", "{cfg}"],
+         ["2 --policy-pack-config file(s) for 1 --policy-pack(s)", "or --policy-pack-config DIR=FILE"]),
+    ],
+    ids=["dir-names-no-pack", "mixed-forms", "no-file", "too-many-files"],
+)
+def test_policy_pack_config_forms_that_cannot_be_matched_exit_2(
+    configs: list[str], phrases: list[str], tmp_path: Path
+) -> None:
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text("{}")
+    flags = [arg for value in configs for arg in ("--policy-pack-config", value.format(cfg=cfg))]
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, *flags,
+                    out=tmp_path / "out")
+    _assert_clean_failure(run, *phrases, "(command line)")
