@@ -2,6 +2,8 @@
 """Project entry point: sets up its own virtual environment, then runs a job.
 
     python3 dev.py preflight [extra preflight flags]   # the dev stack through every policy pack
+                                                       # (--policy-pack-config policypacks/<pack>=FILE
+                                                       #  swaps one pack's config)
     python3 dev.py test [extra pytest flags]           # ruff, mypy and the test suite
     python3 dev.py engine [--force]                    # build the real Pulumi engine (needs Go)
 
@@ -53,12 +55,15 @@ def run(cmd: list[str]) -> int:
 
 
 def preflight(extra: list[str]) -> int:
-    """The dev stack through every pack, each with its dev policy config (policypacks/config/dev/)."""
+    """The dev stack through every pack, each with its dev policy config (policypacks/config/dev/).
+
+    The configs are given as DIR=FILE, so `--policy-pack-config policypacks/<pack>=FILE` among the
+    extra flags replaces that pack's default (preflight keeps the last DIR=FILE for a pack)."""
     args = []
     for pack in POLICY_PACKS:
         args += ["--policy-pack", f"policypacks/{pack}"]
     for pack in POLICY_PACKS:
-        args += ["--policy-pack-config", f"policypacks/config/dev/{pack}.json"]
+        args += ["--policy-pack-config", f"policypacks/{pack}=policypacks/config/dev/{pack}.json"]
     return run([str(PYTHON), "-m", "preflight", "-s", "dev", *args, *extra])
 
 

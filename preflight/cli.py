@@ -34,15 +34,17 @@ def parser() -> argparse.ArgumentParser:
                    help="the Pulumi project directory (default: the current directory)")
     p.add_argument("-s", "--stack", metavar="NAME",
                    help="the stack whose Pulumi.<NAME>.yaml config is used (default: the only stack "
-                   "file, else 'dev')")
+                   "file; with several, -s is required; a project with no stack file runs on its "
+                   "Pulumi.yaml defaults)")
     p.add_argument("--config-file", metavar="FILE",
                    help="use this stack config file instead of Pulumi.<stack>.yaml (as in the Pulumi CLI)")
     p.add_argument("--policy-pack", action="append", default=[], metavar="DIR",
                    help="a policy pack directory to run (repeatable); relative to --cwd as in the Pulumi "
                    "CLI, or to the current directory")
-    p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE",
+    p.add_argument("--policy-pack-config", action="append", default=[], metavar="FILE|DIR=FILE",
                    help="JSON config for the --policy-pack in the same position (repeatable), in the format "
-                   "of `pulumi preview --policy-pack-config`")
+                   "of `pulumi preview --policy-pack-config`; or DIR=FILE: the config of the pack in directory "
+                   "DIR (every value then in this form; a later DIR=FILE for a pack replaces an earlier one)")
     p.add_argument("--invoke-answers", metavar="FILE",
                    help="JSON object mapping invoke tokens (e.g. aws:ec2/getAmi:getAmi) to the result the "
                    "program should get, for data sources preflight/canned.py does not answer")
@@ -94,6 +96,45 @@ def _require_stack_file(directory: Path, stack: str) -> None:
             f"there is no stack file Pulumi.{stack}.yaml", str(directory),
             f"Stacks of this project: {', '.join(stacks)} (or pass --config-file FILE).",
         )
+
+
+_CONFIG_FORMS = ("Give either one --policy-pack-config FILE per --policy-pack, in the same order, or "
+                 "--policy-pack-config DIR=FILE for the packs whose config you set (DIR as given to --policy-pack; "
+                 "a later DIR=FILE for the same pack replaces an earlier one).")
+
+
+def _config_files(values: list[str], given: list[str], pack_dirs: list[Path], base: Path) -> list[str | None]:
+    """The policy config file of each pack, in --policy-pack order (None: no config).
+
+    Either every value is a FILE, paired with the packs by position as in the Pulumi CLI, or every
+    value is DIR=FILE, naming its pack by directory (a preflight addition: one pack's config can be
+    swapped without restating the others'; `python3 dev.py preflight` relies on it)."""
+    keyed = [v for v in values if "=" in v]
+    if not keyed:
+        if values and len(values) != len(pack_dirs):
+            raise PreflightError(
+                f"{len(values)} --policy-pack-config file(s) for {len(pack_dirs)} --policy-pack(s)",
+                "command line", _CONFIG_FORMS)
+        return list(values) or [None] * len(pack_dirs)
+    if len(keyed) != len(values):
+        raise PreflightError(
+            "--policy-pack-config mixes FILE and DIR=FILE forms: "
+            + ", ".join(repr(v) for v in values if "=" not in v) + " has no DIR=", "command line", _CONFIG_FORMS)
+    chosen: dict[Path, str] = {}
+    for value in values:
+        directory, _, file = value.partition("=")
+        if not directory or not file:
+            raise PreflightError(f"--policy-pack-config {value!r} is not DIR=FILE", "command line", _CONFIG_FORMS)
+        candidates = {(base / directory).resolve(), Path(directory).resolve()}
+        match = next((d for d in pack_dirs if d in candidates), None)
+        if match is None:
+            raise PreflightError(
+                f"--policy-pack-config DIR=FILE names DIR {directory!r}, which is not the directory of any "
+                "--policy-pack",
+                "command line",
+                f"DIR must name one of the --policy-pack directories: {', '.join(given) or '(none given)'}.")
+        chosen[match] = file
+    return [chosen.get(d) for d in pack_dirs]
 
 
 def _invoke_answers(path: str, base: Path) -> str:
@@ -183,18 +224,13 @@ def execute(args: argparse.Namespace) -> int:
     config_file = _resolve(args.config_file, base.resolve(), "config file") if args.config_file else None
     proj = project.load(base, stack, config_file)
     pack_dirs = [_resolve(p, proj.directory, "policy pack directory") for p in args.policy_pack]
-    if args.policy_pack_config and len(args.policy_pack_config) != len(pack_dirs):
-        raise PreflightError(
-            f"{len(args.policy_pack_config)} --policy-pack-config file(s) for {len(pack_dirs)} --policy-pack(s)",
-            "command line",
-            "Give one --policy-pack-config per --policy-pack, in the same order, or none.",
-        )
     configs: list[tuple[dict[str, Any], str]] = []
-    for path in args.policy_pack_config:
+    for path in _config_files(args.policy_pack_config, args.policy_pack, pack_dirs, proj.directory):
+        if path is None:
+            configs.append(({}, packs.NO_CONFIG))
+            continue
         resolved = _resolve(path, proj.directory, "policy config file")
         configs.append((policyconfig.read_file(resolved), str(resolved)))
-    while len(configs) < len(pack_dirs):
-        configs.append(({}, "(no policy config)"))
 
     out_dir = _out_dir(args)
     notes = list(proj.notes)

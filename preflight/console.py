@@ -10,8 +10,11 @@ from preflight.findings import SEVERITY_ORDER, Outcome
 
 
 def _wrap(text: str, indent: str) -> str:
+    """Wrap at spaces only: a region, a hostname or an image digest stays whole (copyable, greppable),
+    even when it is longer than the line."""
     return "\n".join(
-        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent) or indent
+        textwrap.fill(line, width=100, initial_indent=indent, subsequent_indent=indent,
+                      break_long_words=False, break_on_hyphens=False) or indent
         for line in text.splitlines()
     )
 
@@ -19,9 +22,11 @@ def _wrap(text: str, indent: str) -> str:
 def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
     graph = outcome.graph
     s = outcome.summary()
+    disabled = s["disabledPolicies"]
     out = [
         f"preflight: project {graph.project}, stack {graph.stack}: {s['resources']} resources, "
-        f"{s['policies']} policies in {s['packs']} pack(s)",
+        f"{s['policies']} policies{f' ({disabled} disabled by policy config)' if disabled else ''} "
+        f"in {s['packs']} pack(s)",
         "",
         "Resources by type:",
     ]
@@ -63,15 +68,25 @@ def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
             "checks those objects (python3 dev.py engine builds the engine)."
         )
         out.append("")
+    if disabled:
+        out.append(
+            f"DISABLED: {disabled} of {s['policies']} policies are disabled by policy config and checked nothing "
+            f"({', '.join(f'{pack} {len(names)} of {total}' for pack, names, total in outcome.disabled)}); "
+            "report.md lists them."
+        )
+        out.append("")
     for note in outcome.notes:
         out.append(f"note: {note}")
     out.append("Reports: " + ", ".join(str(p) for p in reports.values()))
+    partial = " in what was checked" if outcome.unrendered or disabled else ""
     verdict = {
-        "pass": "PASS: no mandatory violations" + (" in what was checked" if outcome.unrendered else ""),
+        "pass": (f"PASS: nothing was checked, all {disabled} policies are disabled by policy config"
+                 if disabled and disabled == s["policies"] else "PASS: no mandatory violations" + partial),
         "fail": f"FAIL: {s['mandatory']} mandatory violation(s)" + (
             f" and {len(outcome.unknown_mandatory)} mandatory check(s) not evaluable (--fail-on-unknown)"
             if outcome.fail_on_unknown and outcome.unknown_mandatory else ""),
     }[status]
     out.append(f"{verdict} ({s['advisory']} advisory, {s['unknown']} not evaluable, "
-               f"{s['exemptions']} exemption(s) used, {s['unrenderedCharts']} chart(s) not rendered)")
+               f"{s['exemptions']} exemption(s) used, {s['unrenderedCharts']} chart(s) not rendered, "
+               f"{disabled} polic{'y' if disabled == 1 else 'ies'} disabled by policy config)")
     return "\n".join(out)

@@ -77,6 +77,14 @@ class Outcome:
         checks of mandatory policies."""
         return self.mandatory + (self.unknown_mandatory if self.fail_on_unknown else [])
 
+    @property
+    def disabled(self) -> list[tuple[str, list[str], int]]:
+        """(pack, the policies its policy config disabled, how many it has) for each pack with any:
+        a disabled policy checked nothing."""
+        result = [(p.name, sorted(n for n, info in p.policies.items() if info.level == "disabled"), len(p.policies))
+                  for p in self.packs]
+        return [entry for entry in result if entry[1]]
+
     def of_kind(self, kind: str) -> list[Finding]:
         return [f for f in self.findings if f.kind == kind]
 
@@ -90,6 +98,7 @@ class Outcome:
             "unknown": len(self.of_kind("unknown")),
             "exemptions": len(self.of_kind("exemption")),
             "unrenderedCharts": len(self.unrendered),
+            "disabledPolicies": sum(len(names) for _, names, _ in self.disabled),
         }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,7 @@ from preflight.policyconfig import PolicyDefaults, reconcile
 
 START_TIMEOUT_S = 120
 CALL_TIMEOUT_S = 300  # one Analyze/AnalyzeStack call; a policy that loops forever must not hang CI
+NO_CONFIG = "(no policy config)"  # the config source of a pack given no --policy-pack-config
 _PREFLIGHT_ROOT = str(Path(__file__).resolve().parent.parent)
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                  ("grpc.max_send_message_length", 400 * 1024 * 1024)]
@@ -143,8 +145,8 @@ def _error_line(stderr_tail: str) -> str:
     return lines[-1] if lines else "(no output)"
 
 
-def _crash_text(stderr: IO[bytes], pack_dir: Path) -> str:
-    """`KeyError: 'spec' at policies.py:7 in explode` from the traceback the pack's gRPC server logged."""
+def _crash_parts(stderr: IO[bytes], pack_dir: Path) -> tuple[str, str]:
+    """(`KeyError: 'spec'`, ` at policies.py:7 in explode`) from the traceback the pack's gRPC server logged."""
     tail = _tail(stderr, 60)
     where = ""
     for line in tail.splitlines():
@@ -157,7 +159,12 @@ def _crash_text(stderr: IO[bytes], pack_dir: Path) -> str:
                 lineno, _, func = rest.partition(", in ")
                 where = f" at {path.relative_to(pack_dir) if path.is_relative_to(pack_dir) else path}:{lineno}"
                 where += f" in {func}" if func else ""
-    return _error_line(tail) + where
+    return _error_line(tail), where
+
+
+# A policy that rejects its config raises an exception named so (k8s_baseline.config.PolicyConfigError,
+# aws_baseline.util.PolicyConfigError, ...): the traceback's last line is `module.NameConfigError: message`.
+_CONFIG_ERROR = re.compile(r"(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*ConfigError)(?::\s*(?P<message>.*))?")
 
 
 @dataclass
@@ -166,9 +173,37 @@ class PackProcess:
     stderr: IO[bytes]
     directory: Path
 
-    def crash(self, exc: grpc.RpcError) -> str:
-        text = _crash_text(self.stderr, self.directory)
-        return text if text != "(no output)" else _rpc_text(exc)
+    def failure(self, exc: grpc.RpcError, pack: str, urn: str | None, config_source: str) -> PreflightError:
+        """The error for a failed Analyze (`urn`) or AnalyzeStack (None) call: a timeout, a policy that
+        rejected its config (the config's fault), or a policy that crashed (the code's fault)."""
+        if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return PreflightError(
+                f"policy pack '{pack}' did not finish {f'analyzing {urn}' if urn else 'its stack policies'} "
+                f"within {CALL_TIMEOUT_S}s", str(self.directory), "A policy loops or blocks; fix it.")
+        during = f"while analyzing {urn}" if urn else "in a stack policy"
+        line, where = _crash_parts(self.stderr, self.directory)
+        if line == "(no output)":
+            line, where = _rpc_text(exc), ""
+        detail = f"{_tail(self.stderr, 60)}\n{exc}".strip()
+        config_error = _CONFIG_ERROR.fullmatch(line)
+        if config_error:
+            message = (config_error["message"] or "(no message)").rstrip(".")
+            kind = config_error["type"].rsplit(".", 1)[-1]
+            given = "" if config_source != NO_CONFIG else (
+                " No --policy-pack-config was given for this pack, so its own defaults were rejected.")
+            return PreflightError(
+                f"invalid policy config: pack '{pack}' rejected it {during}: {message}",
+                config_source.strip("()"),  # a file, or "no policy config"
+                f"Fix the policy config, not the policy code: the pack's {kind} names what is wrong and what is "
+                f"allowed.{given} Run with --debug for where the pack raised it.",
+                detail=detail,
+            )
+        return PreflightError(
+            f"policy pack '{pack}' crashed {during}: {line}{where}",
+            str(self.directory),
+            f"A {'' if urn else 'stack '}policy raised an exception; fix the policy (run with --debug for details).",
+            detail=detail,
+        )
 
 
 @contextlib.contextmanager
@@ -346,16 +381,7 @@ def analyze(
             try:
                 collect(stub.Analyze(request, timeout=CALL_TIMEOUT_S), r.urn)
             except grpc.RpcError as exc:
-                if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                    raise PreflightError(
-                        f"policy pack '{info.name}' did not finish analyzing {r.urn} within {CALL_TIMEOUT_S}s",
-                        str(pack_dir), "A policy loops or blocks; fix it.") from exc
-                raise PreflightError(
-                    f"policy pack '{info.name}' crashed while analyzing {r.urn}: {pack.crash(exc)}",
-                    str(pack_dir),
-                    "A policy raised an exception; fix the policy (run with --debug for details).",
-                    detail=str(exc),
-                ) from exc
+                raise pack.failure(exc, info.name, r.urn, config_source) from exc
             result.analyze_calls += 1
         stack_request = proto.AnalyzeStackRequest(resources=[
             proto.AnalyzerResource(
@@ -371,16 +397,7 @@ def analyze(
         try:
             collect(stub.AnalyzeStack(stack_request, timeout=CALL_TIMEOUT_S), "")
         except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise PreflightError(
-                    f"policy pack '{info.name}' did not finish its stack policies within {CALL_TIMEOUT_S}s",
-                    str(pack_dir), "A stack policy loops or blocks; fix it.") from exc
-            raise PreflightError(
-                f"policy pack '{info.name}' crashed in a stack policy: {pack.crash(exc)}",
-                str(pack_dir),
-                "A stack policy raised an exception; fix the policy (run with --debug for details).",
-                detail=str(exc),
-            ) from exc
+            raise pack.failure(exc, info.name, None, config_source) from exc
         return result
 
 

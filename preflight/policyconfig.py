@@ -118,25 +118,89 @@ def reconcile(
                 f"{source}: {policy.name}",
                 "Give it only an enforcement level.",
             )
-        if policy.schema is not None and level != "disabled":
+        if policy.schema is not None:
+            # Whatever the enforcement level, as the CLI does: pulumi/pulumi pkg/resource/analyzer/config.go,
+            # ReconcilePolicyPackConfig -> validatePolicyPackConfig validates every policy that has a
+            # ConfigSchema and never looks at its level (and GetAnalyzerInfo in
+            # sdk/go/common/resource/plugin/analyzer_plugin.go gives every policy of a pack that supports
+            # config a schema). A disabled policy's config is still read when it is enabled again.
             _validate(pack, policy, props, source)
         result[policy.name] = (level, props)
     return result
 
 
 def _validate(pack: str, policy: PolicyDefaults, props: dict[str, Any], source: str) -> None:
-    schema = {"type": "object", **(policy.schema or {}), "additionalProperties": False}
+    # Schema numbers travel as protobuf doubles: validate against 1, not 1.0, so messages read as written.
+    schema = {"type": "object", **_ints(policy.schema or {}), "additionalProperties": False}
     validator = jsonschema.Draft7Validator(schema)
-    errors = sorted(validator.iter_errors(props), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        field = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-        allowed = json.dumps(_ints(policy.schema))
-        raise PreflightError(
-            f"invalid config for policy '{policy.name}' of pack '{pack}': {field}: {first.message}",
-            source,
-            f"The policy's config schema is {allowed}.",
-        )
+    errors = sorted(validator.iter_errors(props), key=lambda e: [str(p) for p in e.absolute_path])
+    if not errors:
+        return
+    first = errors[0]
+    path = list(first.absolute_path)
+    spec = first.schema if isinstance(first.schema, dict) else {}
+    if first.validator == "additionalProperties" and isinstance(first.instance, dict):
+        known = sorted(spec.get("properties", {}))
+        key = sorted(set(first.instance) - set(known))[0]
+        field = _key_path([*path, key])
+        problem = f"unknown key (value {_short(first.instance[key])})"
+        allowed = f"Allowed keys{' in ' + _key_path(path) if path else ''}: {', '.join(known) or 'none'}"
+    else:
+        field = _key_path(path) or "(the policy's config)"
+        problem = first.message.replace(repr(first.instance), _short(first.instance))
+        allowed = f"Allowed for {field}: {_describe(spec)}"
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    raise PreflightError(
+        f"invalid config for policy '{policy.name}' of pack '{pack}': {field}: {problem}{more}",
+        source,
+        allowed + ".",
+    )
+
+
+def _key_path(path: list[Any]) -> str:
+    """`policyExemptions.pss-privileged[0]`, as the key is written in the config file."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TYPES = {"string": ("a string", "strings"), "integer": ("an integer", "integers"),
+          "number": ("a number", "numbers"), "boolean": ("true or false", "booleans"),
+          "array": ("a list", "lists"), "object": ("an object", "objects"), "null": ("null", "nulls")}
+_BOUNDS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<",
+           "minLength": "of length >=", "maxLength": "of length <=", "minItems": "of length >=",
+           "maxItems": "of length <=", "minProperties": "with keys >=", "maxProperties": "with keys <="}
+
+
+def _describe(spec: dict[str, Any]) -> str:
+    """What a (sub)schema allows, in a few words: 'an integer >= 1 (default 90)', not the schema itself."""
+    kinds = spec.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else list(kinds or [])
+    if "enum" in spec:
+        words = "one of " + ", ".join(json.dumps(v) for v in spec["enum"])
+    elif "const" in spec:
+        words = f"exactly {json.dumps(spec['const'])}"
+    else:
+        words = " or ".join(_TYPES.get(k, (k, k))[0] for k in kinds) or "any value"
+        items, values = spec.get("items"), spec.get("additionalProperties")
+        if kinds == ["array"] and isinstance(items, dict):
+            only_type = set(items) <= {"type", "description"} and isinstance(items.get("type"), str)
+            words = (f"a list of {_TYPES.get(items['type'], (0, items['type']))[1]}" if only_type
+                     else f"a list whose items are each {_describe(items)}")
+        elif kinds == ["object"] and isinstance(values, dict):
+            words = f"an object mapping names to {_describe(values)}"
+    words += "".join(f" {op} {spec[key]}" for key, op in _BOUNDS.items() if key in spec)
+    if "pattern" in spec:
+        words += f" matching /{spec['pattern']}/"
+    if "default" in spec:
+        words += f" (default {json.dumps(spec['default'])})"
+    return words
 
 
 def _ints(value: Any) -> Any:

@@ -42,6 +42,7 @@ def to_json(outcome: Outcome, status: str) -> dict[str, Any]:
         "status": status,
         "failOnUnknown": outcome.fail_on_unknown,
         "summary": outcome.summary(),
+        "disabledByPolicyConfig": {pack: names for pack, names, _ in outcome.disabled},
         "resourceTypes": dict(sorted(Counter(r.type for r in outcome.graph.resources).items())),
         "packs": [
             {
@@ -172,14 +173,27 @@ def to_markdown(outcome: Outcome, status: str) -> str:
     lines = [
         f"## preflight: `{outcome.graph.project}` / `{outcome.graph.stack}`: **{status}**",
         "",
-        f"{s['resources']} resources checked by {s['policies']} policies in {s['packs']} pack(s) "
-        f"({', '.join(p.name for p in outcome.packs)}).",
+        f"{s['resources']} resources checked by {s['policies']} policies"
+        + (f" ({s['disabledPolicies']} disabled by policy config)" if s["disabledPolicies"] else "")
+        + f" in {s['packs']} pack(s) ({', '.join(p.name for p in outcome.packs)}).",
         "",
-        "| mandatory | advisory | not evaluable in preview | exemptions used | charts not rendered |",
-        "|---:|---:|---:|---:|---:|",
-        f"| {s['mandatory']} | {s['advisory']} | {s['unknown']} | {s['exemptions']} | {s['unrenderedCharts']} |",
+        "| mandatory | advisory | not evaluable in preview | exemptions used | charts not rendered "
+        "| disabled by policy config |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {s['mandatory']} | {s['advisory']} | {s['unknown']} | {s['exemptions']} | {s['unrenderedCharts']} "
+        f"| {s['disabledPolicies']} |",
         "",
     ]
+    if outcome.disabled:
+        lines += [
+            f"> **Disabled by policy config:** {s['disabledPolicies']} of {s['policies']} policies checked nothing.",
+            "",
+            "| pack | disabled | policies |",
+            "|---|---:|---|",
+        ]
+        lines += [f"| `{pack}` | {len(names)} of {total} | {', '.join(f'`{n}`' for n in names)} |"
+                  for pack, names, total in outcome.disabled]
+        lines.append("")
     if outcome.unrendered:
         lines += [
             f"> **Not checked:** {len(outcome.unrendered)} Helm chart(s) are rendered by the Kubernetes provider "

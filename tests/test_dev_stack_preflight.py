@@ -4,6 +4,8 @@ variants of it, each of which must fail with exactly the policies it breaks."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +155,18 @@ def test_insecure_option_warning_reaches_the_report(tmp_path: Path) -> None:
     run = _run_with(_set(_dev_config(), [CLUSTER, "insecure"], {"disableControlPlaneLogs": True}), tmp_path)
     assert any("insecure option" in n and "disable_control_plane_logs_insecure" in n for n in run.report()["notes"])
     assert "the program logged: warning: insecure option" in run.stdout
+
+
+def test_dev_py_lets_a_user_swap_one_packs_config(tmp_path: Path) -> None:
+    off = tmp_path / "off.json"
+    off.write_text(json.dumps({"all": "disabled"}))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "dev.py"), "preflight", "--policy-pack-config",
+         f"policypacks/kubernetes-baseline={off}", "--out", str(tmp_path / "out")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr  # the other packs kept their dev config
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    disabled = report["disabledByPolicyConfig"]
+    assert list(disabled) == ["kubernetes-baseline"] and len(disabled["kubernetes-baseline"]) == 32
+    assert "DISABLED: 32 of 89 policies" in done.stdout and "(kubernetes-baseline 32 of 32)" in done.stdout

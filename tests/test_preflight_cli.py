@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.preflight_run import FIXTURES, preflight
+from tests.preflight_run import FIXTURES, ROOT, preflight
 
 PROGRAMS = FIXTURES / "programs"
 PACKS = FIXTURES / "packs"
@@ -40,7 +40,8 @@ def test_findings_are_sorted_into_kinds(sample_run) -> None:  # type: ignore[no-
     assert ("exemption-report", "exemption", "advisory") in by_policy
     summary = sample_run.report()["summary"]
     assert summary == {"resources": 5, "packs": 1, "policies": 4, "mandatory": 1, "advisory": 1,
-                       "unknown": 1, "exemptions": 1, "unrenderedCharts": 0}
+                       "unknown": 1, "exemptions": 1, "unrenderedCharts": 0, "disabledPolicies": 0}
+    assert sample_run.report()["disabledByPolicyConfig"] == {}
 
 
 def test_graph_records_engine_form_inputs(sample_run) -> None:  # type: ignore[no-untyped-def]
@@ -192,12 +193,24 @@ def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str
     [
         ({"no-such-policy": "advisory"}, ["'no-such-policy'", "kms-key-rotation"]),
         ({"kms-key-rotation": "blocking"}, ["unknown enforcement level 'blocking'", "advisory, mandatory"]),
-        ({"log-retention": {"minimumDays": "ninety"}}, ["log-retention", "minimumDays", "not of type 'integer'"]),
-        ({"log-retention": {"minimumDays": 0}}, ["minimumDays", "less than the minimum"]),
-        ({"log-retention": {"maximumDays": 3}}, ["Additional properties are not allowed ('maximumDays'"]),
+        ({"log-retention": {"minimumDays": "ninety"}},
+         ["log-retention", "minimumDays: 'ninety' is not of type 'integer'",
+          "Allowed for minimumDays: an integer >= 1 (default 90)."]),
+        ({"log-retention": {"minimumDays": 0}},
+         ["minimumDays: 0 is less than the minimum of 1 ", "Allowed for minimumDays: an integer >= 1"]),
+        ({"log-retention": {"maximumDays": 3}}, ["maximumDays: unknown key (value 3)", "Allowed keys: minimumDays."]),
+        ({"log-retention": {"minimumDays": list(range(300))}},
+         ["minimumDays: [0, 1, 2, 3,", "... is not of type 'integer'"]),  # a long value is shortened
         ({"kms-key-rotation": {"threshold": 1}}, ["takes no config"]),
+        # a disabled policy's config is validated all the same, as the CLI does
+        ({"log-retention": {"enforcementLevel": "disabled", "maximumDays": 3}},
+         ["policy 'log-retention'", "maximumDays: unknown key"]),
+        ({"all": "disabled", "log-retention": {"minimumDays": 0}}, ["minimumDays: 0 is less than the minimum"]),
+        ({"kms-key-rotation": {"enforcementLevel": "disabled", "threshold": 1}}, ["takes no config"]),
     ],
-    ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "no-schema"],
+    ids=["unknown-policy", "bad-level", "wrong-type", "out-of-range", "unknown-property", "long-value",
+         "no-schema",
+         "disabled-unknown-property", "all-disabled-out-of-range", "disabled-no-schema"],
 )
 def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: list[str], tmp_path: Path) -> None:
     path = tmp_path / "policy.json"
@@ -205,6 +218,37 @@ def test_malformed_policy_config_exits_2(config: dict[str, object], phrases: lis
     run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
                     "--policy-pack-config", str(path), out=tmp_path / "out")
     _assert_clean_failure(run, *phrases, str(path))
+    assert '"properties"' not in run.stderr and "'type':" not in run.stderr  # what is allowed, not the schema
+
+
+def test_schema_errors_name_the_key_path_value_and_allowed_values_not_the_schema(tmp_path: Path) -> None:
+    """The real kubernetes-baseline pack, whose pod-security-exemption schema is ~900 characters."""
+    pack = str(ROOT / "policypacks" / "kubernetes-baseline")
+    cases = [
+        ({"level": "privileged"},
+         ["level: 'privileged' is not one of ['baseline', 'restricted']",
+          'Allowed for level: one of "baseline", "restricted" (default "restricted").']),
+        ({"policyExemptions": {"pss-privileged": ["kube-system", 3]}},
+         ["policyExemptions.pss-privileged[1]: 3 is not of type 'string'",
+          "Allowed for policyExemptions.pss-privileged[1]: a string."]),
+        ({"policyExemptions": ["kube-system"]},
+         ["policyExemptions: ['kube-system'] is not of type 'object'",
+          "Allowed for policyExemptions: an object mapping names to a list of strings (default {})."]),
+        ({"exemptNamespaces": [f"namespace-{i}" for i in range(40)], "bogus": 1},
+         ["bogus: unknown key (value 1)", "Allowed keys: exemptNamespaces, level, policyExemptions."]),
+        # B: disabled, and still validated
+        ({"enforcementLevel": "disabled", "level": "privileged", "bogus": 1},
+         ["bogus: unknown key (value 1) (and 1 more error(s))"]),
+    ]
+    for i, (settings, phrases) in enumerate(cases):
+        path = tmp_path / f"policy-{i}.json"
+        path.write_text(json.dumps({"pod-security-exemption": settings}))
+        run = preflight("-C", str(PROGRAMS / "k8s-exempt"), "--policy-pack", pack, "--policy-pack-config",
+                        str(path), out=tmp_path / f"out-{i}")
+        _assert_clean_failure(run, "invalid config for policy 'pod-security-exemption' of pack 'kubernetes-baseline'",
+                              *phrases, str(path))
+        assert len(run.stderr) < 500, run.stderr
+        assert "description" not in run.stderr and "Pod Security level enforced" not in run.stderr
 
 
 def test_failed_run_replaces_stale_reports(tmp_path: Path) -> None:
@@ -295,8 +339,6 @@ def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path
 
 
 def test_a_secret_that_could_not_be_decrypted_is_named_as_the_cause(tmp_path: Path) -> None:
-    from tests.preflight_run import ROOT
-
     config = tmp_path / "existing.yaml"
     config.write_text("config:\n  devsecops-platform:cluster:\n    mode: existing\n"
                       "  devsecops-platform:kubeconfig:\n    secure: v1:AAAAAAAAAAAAAAAA:BBBBBBBBBBBBBBBBBBBB\n")
@@ -359,3 +401,125 @@ def test_benchmark_reports_figures_only_for_runs_that_worked(tmp_path: Path) -> 
     assert bad.returncode == 2
     assert "FAILED: preflight exited 2" in bad.stdout and "KeyError" in bad.stdout
     assert "wall time" not in bad.stdout
+
+
+def test_help_describes_the_default_stack_as_it_behaves(tmp_path: Path) -> None:
+    helped = preflight("--help", out=tmp_path / "help")
+    assert helped.code == 0
+    text = " ".join(helped.stdout.split())  # argparse wraps to the terminal width
+    assert "(default: the only stack file; with several, -s is required; a project with no stack file runs on " \
+           "its Pulumi.yaml defaults)" in text
+    assert "else 'dev'" not in text
+    # and the behaviour it describes: two stack files, no -s
+    run = preflight("-C", str(PROGRAMS / "minimal"), "--policy-pack", SAMPLE, out=tmp_path / "out")
+    _assert_clean_failure(run, "several stacks and no -s/--stack was given", "Choose one of: encrypted, test")
+
+
+def test_a_config_error_raised_by_a_pack_is_framed_as_invalid_config_not_a_crash(tmp_path: Path) -> None:
+    config = tmp_path / "k8s.json"
+    settings = json.loads((ROOT / "policypacks" / "config" / "dev" / "kubernetes-baseline.json").read_text())
+    settings["pod-security-exemption"]["policyExemptions"] = {"read-only-rootfs": ["istio-cni"]}  # a typo
+    config.write_text(json.dumps(settings))
+    run = preflight("-C", str(PROGRAMS / "k8s-exempt"), "--policy-pack", str(ROOT / "policypacks" /
+                    "kubernetes-baseline"), "--policy-pack-config", str(config), out=tmp_path / "out")
+    _assert_clean_failure(
+        run, "preflight: invalid policy config: pack 'kubernetes-baseline' rejected it while analyzing",
+        "key 'policyExemptions.read-only-rootfs' has value ['istio-cni']: no such policy",
+        "read-only-root-filesystem", f"({config}).", "Fix the policy config, not the policy code",
+        "the pack's PolicyConfigError")
+    assert "crashed" not in run.stderr and "fix the policy (" not in run.stderr
+
+
+def test_a_config_error_in_a_stack_policy_without_a_config_file_says_so(tmp_path: Path) -> None:
+    pack = str(PACKS / "config-error")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", pack, out=tmp_path / "none")
+    _assert_clean_failure(
+        run, "invalid policy config: pack 'config-error' rejected it in a stack policy: 'maxZones' has value 0; "
+        "allowed: an integer >= 1 (no policy config).",
+        "No --policy-pack-config was given for this pack, so its own defaults were rejected.")
+    fixed = tmp_path / "fixed.json"
+    fixed.write_text(json.dumps({"zone-count": {"maxZones": 3}}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", pack,
+                    "--policy-pack-config", str(fixed), out=tmp_path / "fixed")
+    assert run.code == 0, run.stderr  # fixing the config, not the code, is what it takes
+
+
+def test_policies_disabled_by_config_are_counted_and_named_everywhere(tmp_path: Path) -> None:
+    off = tmp_path / "off.json"
+    off.write_text(json.dumps({"all": "disabled"}))
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE,
+                    "--policy-pack-config", str(off), out=tmp_path / "all")
+    assert run.code == 0, run.stderr
+    assert "5 resources, 4 policies (4 disabled by policy config) in 1 pack(s)" in run.stdout
+    assert "DISABLED: 4 of 4 policies are disabled by policy config and checked nothing (sample 4 of 4)" in run.stdout
+    assert "PASS: nothing was checked, all 4 policies are disabled by policy config (" in run.stdout
+    assert "PASS: no mandatory violations" not in run.stdout
+    report = run.report()
+    assert report["summary"]["disabledPolicies"] == 4
+    assert report["disabledByPolicyConfig"] == {
+        "sample": ["exemption-report", "kms-key-rotation", "log-key-known", "log-retention"]}
+    md = (run.out / "report.md").read_text()
+    assert "5 resources checked by 4 policies (4 disabled by policy config) in 1 pack(s) (sample)." in md
+    assert "| 0 | 0 | 0 | 0 | 0 | 4 |" in md
+    assert ("| `sample` | 4 of 4 | `exemption-report`, `kms-key-rotation`, `log-key-known`, `log-retention` |"
+            in md)
+
+
+def test_only_the_packs_with_disabled_policies_are_listed(tmp_path: Path) -> None:
+    some = tmp_path / "some.json"
+    some.write_text(json.dumps({"kms-key-rotation": "disabled", "log-key-known": "disabled"}))
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--policy-pack",
+                    str(PACKS / "chatty"), "--policy-pack-config", str(some), "--policy-pack-config", str(empty),
+                    out=tmp_path / "out")
+    assert run.code == 0, run.stderr  # the only mandatory violation was kms-key-rotation's
+    assert "policies (2 disabled by policy config) in 2 pack(s)" in run.stdout
+    assert "(sample 2 of 4); report.md lists them." in run.stdout
+    assert "PASS: no mandatory violations in what was checked (" in run.stdout
+    assert run.stdout.rstrip().endswith("2 policies disabled by policy config)")
+    assert run.report()["disabledByPolicyConfig"] == {"sample": ["kms-key-rotation", "log-key-known"]}
+    assert "chatty" not in run.stdout.split("DISABLED:")[1].split("\n")[0]
+
+
+def test_policy_pack_config_dir_equals_file_sets_the_config_of_the_pack_in_dir(tmp_path: Path) -> None:
+    advisory = tmp_path / "advisory.json"
+    advisory.write_text(json.dumps({"kms-key-rotation": "advisory"}))
+    off = tmp_path / "off.json"
+    off.write_text(json.dumps({"all": "disabled"}))
+    packs = ["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", str(PACKS / "chatty"),
+             "--policy-pack", SAMPLE]
+    # DIR relative to -C, as --policy-pack is; matched by directory, not by spelling; chatty gets no config
+    run = preflight(*packs, "--policy-pack-config", f"../../packs/sample={advisory}", out=tmp_path / "one")
+    assert run.code == 0, run.stderr
+    assert {(f["policy"], f["level"]) for f in run.report()["findings"] if f["kind"] == "violation"} == {
+        ("kms-key-rotation", "advisory"), ("log-retention", "advisory")}
+    # a later DIR=FILE for the same pack replaces the earlier one (how dev.py's defaults are overridden)
+    run = preflight(*packs, "--policy-pack-config", f"{SAMPLE}={advisory}",
+                    "--policy-pack-config", f"{SAMPLE}/={off}", out=tmp_path / "two")
+    assert run.code == 0, run.stderr
+    assert list(run.report()["disabledByPolicyConfig"]) == ["sample"]
+
+
+@pytest.mark.parametrize(
+    ("configs", "phrases"),
+    [
+        ([f"{PACKS / 'crash'}={{cfg}}"],
+         [f"names DIR '{PACKS / 'crash'}', which is not the directory of any --policy-pack",
+          f"--policy-pack directories: {SAMPLE}."]),
+        (["{cfg}", f"{SAMPLE}={{cfg}}"], ["mixes FILE and DIR=FILE forms", "has no DIR=", "DIR=FILE for the packs"]),
+        ([f"{SAMPLE}="], ["is not DIR=FILE"]),
+        (["{cfg}", "{cfg}"],
+         ["2 --policy-pack-config file(s) for 1 --policy-pack(s)", "or --policy-pack-config DIR=FILE"]),
+    ],
+    ids=["dir-names-no-pack", "mixed-forms", "no-file", "too-many-files"],
+)
+def test_policy_pack_config_forms_that_cannot_be_matched_exit_2(
+    configs: list[str], phrases: list[str], tmp_path: Path
+) -> None:
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text("{}")
+    flags = [arg for value in configs for arg in ("--policy-pack-config", value.format(cfg=cfg))]
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, *flags,
+                    out=tmp_path / "out")
+    _assert_clean_failure(run, *phrases, "(command line)")
