@@ -61,13 +61,14 @@ from components.cluster_args import (
 )
 from components.config_fields import ObjectReader, aws_tags, cidr, cidrs, type_name
 from components.errors import ConfigError
+from components.gitops import GitOpsArgs
 from components.mesh_args import MeshRef, ServiceMeshArgs, TracingArgs
 from components.mesh_config import parse_mesh, parse_services
 from components.microservice_args import MicroserviceArgs
 from components.network import NatGatewayMode, NetworkArgs
 from components.observability_args import ObservabilityArgs, tracing_provider
 from components.observability_config import parse_observability
-from components.runners import RUNNER_NODE_LABEL, RUNNER_NODE_TAINT
+from components.runners import RUNNER_NODE_LABEL, RUNNER_NODE_TAINT, CiRunnersArgs
 from components.service_graph import check_platform_namespaces, validate_services
 from components.subnets import MAX_ZONES, MIN_ZONES, SubnetPlanError, plan_subnets
 
@@ -456,12 +457,16 @@ def _assemble(ctx: ConfigContext, sections: dict[str, Any]) -> PlatformConfig:
 
 def _platform_namespaces(mesh: ServiceMeshArgs, observability: ObservabilityArgs | None,
                          ci: CiArgs | None) -> dict[str, str]:
-    """Every namespace the platform's own components use -> the setting that names it."""
+    """Every namespace the platform's own components use -> the setting that names it.
+
+    The default names stay reserved when a component is renamed or off: stack policy configs
+    (policypacks/config/) exempt them by name, so a service there would inherit an exemption."""
     owners = {
         mesh.root_namespace: "mesh.rootNamespace",
         mesh.cni_namespace: "mesh.cniNamespace",
         mesh.ingress.namespace: "mesh.ingress.namespace",
         mesh.egress.namespace: "mesh.egress.namespace",
+        mesh.monitoring_namespace: "the namespace the mesh lets scrape every sidecar",
     }
     if observability is not None:
         owners[observability.namespace] = "observability.namespace"
@@ -472,6 +477,17 @@ def _platform_namespaces(mesh: ServiceMeshArgs, observability: ObservabilityArgs
                        for i, s in enumerate(ci.runners.scale_sets)})
     if ci is not None and ci.gitops is not None:
         owners[ci.gitops.namespace] = "ci.gitops.namespace"
+    mesh_d, obs_d = ServiceMeshArgs(), ObservabilityArgs()
+    for default, setting in ((mesh_d.root_namespace, "mesh.rootNamespace"),
+                             (mesh_d.cni_namespace, "mesh.cniNamespace"),
+                             (mesh_d.ingress.namespace, "mesh.ingress.namespace"),
+                             (mesh_d.egress.namespace, "mesh.egress.namespace"),
+                             (mesh_d.monitoring_namespace, "the mesh's monitoring namespace"),
+                             (obs_d.namespace, "observability.namespace"),
+                             (obs_d.node_namespace, "observability.nodeNamespace"),
+                             (CiRunnersArgs.controller_namespace, "ci.runners.controllerNamespace"),
+                             (GitOpsArgs.namespace, "ci.gitops.namespace")):
+        owners.setdefault(default, f"the default of {setting}, reserved even when renamed or off")
     return owners
 
 

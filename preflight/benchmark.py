@@ -52,9 +52,15 @@ def measure(args: list[str]) -> tuple[float, float, int, str]:
     return wall, peak / 1024, proc.returncode, stderr
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m preflight.benchmark")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=_positive, default=3, help="how many runs (at least 1)")
     ns, rest = parser.parse_known_args(argv)
     print(f"preflight {' '.join(rest)}")
     rows = []

@@ -60,13 +60,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+MAX_TIMEOUT_S = 86_400  # a day; beyond it the run is stuck, and the OS timers overflow past ~24 days
+
+
 def _seconds(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds greater than 0")
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds from 1 to {MAX_TIMEOUT_S}")
     return value
 
 

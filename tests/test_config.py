@@ -438,3 +438,28 @@ def test_a_service_in_a_platform_namespace_is_refused(namespace: str, owner: str
         run(load, config=config)
     assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
     assert owner in str(info.value)
+
+
+@pytest.mark.parametrize(("change", "namespace", "owner"), [
+    # Observability off: its default names stay reserved (the dev policy config exempts them).
+    (lambda c: c.update({f"{P}:observability": "{}"}), "observability-node",
+     "the default of observability.nodeNamespace"),
+    # ... and the namespace the mesh lets scrape every sidecar.
+    (lambda c: c.update({f"{P}:observability": "{}"}), "monitoring", "scrape every sidecar"),
+    # The ingress gateway renamed: its default name stays reserved.
+    (lambda c: c.update({f"{P}:mesh": json.dumps({**json.loads(c[f"{P}:mesh"]), "ingress": {
+        **json.loads(c[f"{P}:mesh"])["ingress"], "namespace": "gateway"}})}), "istio-ingress",
+     "the default of mesh.ingress.namespace"),
+])
+def test_default_platform_namespaces_stay_reserved(change: Callable[[dict[str, str]], object], namespace: str,
+                                                   owner: str) -> None:
+    config = engine_config(ROOT / "Pulumi.dev.yaml")
+    change(config)
+    services = json.loads(config[f"{P}:services"])
+    services.append({"name": "intruder", "namespace": namespace, "image": services[0]["image"],
+                     "ports": [{"name": "http", "port": 8080, "protocol": "http"}]})
+    config[f"{P}:services"] = json.dumps(services)
+    with pytest.raises(ConfigError) as info:
+        run(load, config=config)
+    assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
+    assert owner in str(info.value)

@@ -173,3 +173,24 @@ def test_the_component_registers_what_the_checked_specs_say() -> None:
     registered = _manifests(run(lambda: Observability("obs", args)))
     key = lambda p: (p["metadata"]["namespace"], p["metadata"]["name"])  # noqa: E731
     assert sorted(registered, key=key) == sorted(_observability_policies(args), key=key)
+
+
+@pytest.mark.parametrize(("request_text", "message"), [
+    ("{}", 'needs both "policies" and "traffic"'),
+    ('{"policies": [{"metadata": {"name": "deny"}, "spec": {"podSelector": {}}}], "traffic": []}',
+     "has no metadata.namespace"),
+    ('{"policies": [], "traffic": [{"Source": {"IP": "pod-a"}, "Destination": {"IP": "10.0.0.1"}, '
+     '"Protocol": "TCP", "ResolvedPort": 80}]}', '"pod-a" is not an IP address'),
+    ('{"policies": [], "traffic": [{"Source": {"IP": "10.0.0.2"}, "Destination": {"IP": "10.0.0.1"}, '
+     '"Protocol": "tcp", "ResolvedPort": 80}]}', 'Protocol "tcp" is not TCP, UDP or SCTP'),
+    ('{"policies": [{"metadata": {"name": "p", "namespace": "a"}, "spec": {"podSelector": {}, "egress": '
+     '[{"to": [{"ipBlock": {"cidr": "bogus"}}]}]}}], "traffic": []}', '"bogus" is not a CIDR block'),
+    ('{"policies": [], "traffic": []} trailing', "more after the request object"),
+])
+def test_the_checker_refuses_input_it_would_misread(request_text: str, message: str) -> None:
+    import subprocess
+
+    binary = checker()
+    assert binary is not None
+    done = subprocess.run([binary], input=request_text, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2 and message in done.stderr, done.stderr

@@ -177,12 +177,14 @@ def _assert_clean_failure(run, *phrases: str) -> None:  # type: ignore[no-untype
         (["-C", str(PROGRAMS / "slow"), "--policy-pack", SAMPLE, "--timeout", "3"],
          ["did not finish within 3s", "--timeout SECONDS"]),
         (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--timeout", "0"],
-         ["argument --timeout", "'0' is not a whole number of seconds greater than 0"]),
+         ["argument --timeout", "'0' is not a whole number of seconds from 1 to 86400"]),
+        (["-C", str(PROGRAMS / "minimal"), "-s", "test", "--policy-pack", SAMPLE, "--timeout", "99999999999999999999"],
+         ["argument --timeout", "from 1 to 86400"]),
     ],
     ids=["unknown-flag", "broken-program", "config-error", "unknown-invoke", "no-pack", "duplicate-urn",
          "missing-stack",
          "pack-import-error", "pack-crash",
-         "no-project", "not-a-pack", "config-not-json", "program-timeout", "bad-timeout"],
+         "no-project", "not-a-pack", "config-not-json", "program-timeout", "bad-timeout", "huge-timeout"],
 )
 def test_failures_exit_2_with_a_clear_message(args: list[str], phrases: list[str], tmp_path: Path) -> None:
     _assert_clean_failure(preflight(*args, out=tmp_path), *phrases)
@@ -401,6 +403,9 @@ def test_benchmark_reports_figures_only_for_runs_that_worked(tmp_path: Path) -> 
     assert bad.returncode == 2
     assert "FAILED: preflight exited 2" in bad.stdout and "KeyError" in bad.stdout
     assert "wall time" not in bad.stdout
+    zero = subprocess.run([sys.executable, "-m", "preflight.benchmark", "--runs", "0"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert zero.returncode == 2 and "'0' is not a whole number of at least 1" in zero.stderr
 
 
 def test_help_describes_the_default_stack_as_it_behaves(tmp_path: Path) -> None:
