@@ -53,7 +53,14 @@ def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
         out.append(f"Exemptions in use ({len(exemptions)}):")
         out += [f"    {f.pack}/{f.policy}: {f.resource_name}: {f.message}" for f in exemptions]
         out.append("")
-    unknown = outcome.of_kind("unknown")
+    blocking_unknown = [f for f in outcome.unknown_mandatory if outcome.fail_on_unknown]
+    if blocking_unknown:
+        out.append(f"Not evaluable, failing the run (--fail-on-unknown) ({len(blocking_unknown)}):")
+        for f in blocking_unknown:
+            out.append(f"    {f.pack}/{f.policy}: {f.resource_name} ({f.resource_type})")
+            out.append(_wrap(f.message, "        "))
+        out.append("")
+    unknown = [f for f in outcome.of_kind("unknown") if f not in blocking_unknown]
     if unknown:
         out.append(
             f"Not evaluable until apply ({len(unknown)} check(s) read values a preview cannot know; "

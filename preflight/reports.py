@@ -81,8 +81,12 @@ def to_sarif(outcome: Outcome) -> dict[str, Any]:
             }
             rules.append(rule)
     results = []
+    blocking = outcome.blocking
     for f in outcome.findings:
-        level = "note" if f.kind != "violation" else _SARIF_LEVEL.get(f.level, "warning")
+        if f in blocking:  # a mandatory violation, or with --fail-on-unknown an unevaluable mandatory check
+            level = "error"
+        else:
+            level = "note" if f.kind != "violation" else _SARIF_LEVEL.get(f.level, "warning")
         if not f.source_file:
             uri, line = "Pulumi.yaml", 1  # stack policies and library-made resources have no code line
         else:
@@ -218,7 +222,14 @@ def to_markdown(outcome: Outcome, status: str) -> str:
         lines += [f"| `{f.pack}/{f.policy}` | `{f.resource_name}` ({f.resource_type}) | {_md_cell(f.message)} |"
                   for f in exemptions]
         lines.append("")
-    unknown = outcome.of_kind("unknown")
+    failing = [f for f in outcome.unknown_mandatory if outcome.fail_on_unknown]
+    if failing:
+        lines += ["### Not evaluable, failing the run (`--fail-on-unknown`)", "",
+                  "| policy | resource | type | why |", "|---|---|---|---|"]
+        lines += [f"| `{f.pack}/{f.policy}` | `{f.resource_name}` | {f.resource_type} | {_md_cell(f.message)} |"
+                  for f in failing]
+        lines.append("")
+    unknown = [f for f in outcome.of_kind("unknown") if f not in failing]
     if unknown:
         lines += ["<details><summary>Checks that could not run on values unknown until apply "
                   f"({len(unknown)}): a real preview cannot see them either; `pulumi up` runs them again "

@@ -116,8 +116,14 @@ def test_fail_on_unknown_fails_unevaluable_mandatory_policies(
     suite = ET.parse(run.out / "junit.xml").getroot().find("testsuite")  # noqa: S314 - our own report
     assert suite is not None
     assert [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None] == failed
+    sarif = json.loads((run.out / "report.sarif").read_text())
+    sarif_levels = {r["ruleId"]: r["level"] for r in sarif["runs"][0]["results"]}
+    assert sarif_levels["sample/log-key-known"] == ("error" if code else "note")
     if code:
         assert "FAIL: 0 mandatory violation(s) and 1 mandatory check(s) not evaluable (--fail-on-unknown)" in run.stdout
+        assert "Not evaluable, failing the run (--fail-on-unknown) (1):" in run.stdout
+        assert "### Not evaluable, failing the run (`--fail-on-unknown`)" in (run.out / "report.md").read_text()
+        assert "sample/log-key-known: app-group" in run.stdout and ".kmsKeyId can't be known" in run.stdout
 
 
 def test_config_file_replaces_the_stack_file(tmp_path: Path) -> None:
