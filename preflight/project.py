@@ -49,9 +49,10 @@ class Project:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """YAML as the Pulumi CLI reads it: a key given twice is an error, not 'last one wins', and
-    only true/false are booleans (the CLI's YAML library follows YAML 1.2 there: `yes`, `no`, `on`
-    and `off` are strings, so `country: NO` stays "NO")."""
+    """YAML as the Pulumi CLI reads it (gopkg.in/yaml.v3 into untyped values): a key given twice is
+    an error, not 'last one wins'; only true/false are booleans (`yes`, `no`, `on` and `off` are
+    strings, so `country: NO` stays "NO"); there are no base-60 numbers (`47:11` is a string); and
+    a date stays a string (`2024-01-01`), as yaml.v3 keeps timestamps for untyped targets."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen = set()
@@ -64,12 +65,19 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
-_BOOL = "tag:yaml.org,2002:bool"
+_BOOL, _INT, _FLOAT, _TIMESTAMP = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "timestamp"))
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT, _TIMESTAMP)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_StrictLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))  # type: ignore[no-untyped-call]
+for _tag, _pattern, _first in (
+    (_BOOL, r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    # PyYAML's YAML 1.1 patterns without the base-60 forms.
+    (_INT, r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    (_FLOAT, r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?"
+             r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+):
+    _StrictLoader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))  # type: ignore[no-untyped-call]
 
 
 def _read_yaml(path: Path) -> Any:

@@ -320,18 +320,22 @@ def test_declared_config_types_are_enforced_as_the_cli_does(tmp_path: Path) -> N
     _assert_clean_failure(run, "fixture-minimal:retentionDays", "'lots'", "declared type integer")
 
 
-def test_stack_yaml_booleans_are_only_true_and_false_as_in_the_cli(tmp_path: Path) -> None:
+def test_stack_yaml_scalars_resolve_as_in_the_cli(tmp_path: Path) -> None:
     from preflight import project
 
     (tmp_path / "Pulumi.yaml").write_text("name: yamlcheck\nruntime: python\n")
     (tmp_path / "__main__.py").write_text("")
     (tmp_path / "Pulumi.dev.yaml").write_text(
         "config:\n  yamlcheck:country: NO\n  yamlcheck:answer: yes\n  yamlcheck:switch: on\n"
-        "  yamlcheck:enabled: true\n  yamlcheck:tags:\n    off: Off\n    flag: FALSE\n")
+        "  yamlcheck:enabled: true\n  yamlcheck:tags:\n    off: Off\n    flag: FALSE\n"
+        "  yamlcheck:costCenter: 47:11\n  yamlcheck:created: 2024-01-01\n  yamlcheck:count: 0x10\n")
     config = project.load(tmp_path, "dev").config
     assert (config["yamlcheck:country"], config["yamlcheck:answer"], config["yamlcheck:switch"]) == ("NO", "yes", "on")
     assert config["yamlcheck:enabled"] == "true"
     assert json.loads(config["yamlcheck:tags"]) == {"off": "Off", "flag": False}
+    # No base-60 numbers and no dates: the CLI's yaml.v3 keeps both as strings.
+    assert (config["yamlcheck:costCenter"], config["yamlcheck:created"]) == ("47:11", "2024-01-01")
+    assert config["yamlcheck:count"] == "16"
 
 
 def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path) -> None:
