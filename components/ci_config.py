@@ -15,6 +15,7 @@ and what is allowed. Secret fields (GitHub App ids and key, deploy key, token) m
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -22,6 +23,7 @@ from typing import TypeVar, cast
 import pulumi
 
 from components.chart_source import ChartSource, is_exact_version
+from components.config_fields import cidr
 from components.errors import ConfigError
 from components.gitops import ARGO_CD_CHART, GitOpsArgs, validate_gitops_args
 from components.identities import PipelineIdentitiesArgs, validate_identities_args
@@ -300,6 +302,19 @@ def _parse_runners(s: _Section, tags: dict[str, str], config_key: str) -> CiRunn
     return args
 
 
+def _repo_cidrs(s: _Section) -> tuple[str, ...]:
+    """ci.gitops.repoCidrs: where a private Git server is; never every address or link-local."""
+    blocks = s.str_list("repoCidrs", "a list of CIDR blocks of the Git server (no /0, no link-local)")
+    out = []
+    for i, block in enumerate(blocks):
+        network = cidr(f"{s.key('repoCidrs')}[{i}]", block, allow_world=False)
+        if network.overlaps(ipaddress.ip_network("169.254.0.0/16" if network.version == 4 else "fe80::/10")):
+            raise ConfigError(f"{s.key('repoCidrs')}[{i}]", block, "CIDR blocks of the Git server, not link-local",
+                              "overlaps link-local, where the instance metadata service answers")
+        out.append(str(network))
+    return tuple(out)
+
+
 def _parse_gitops(s: _Section, config_key: str) -> GitOpsArgs:
     repo_url = s.req_str("repoUrl", "the deployment repository's https:// or SSH URL")
     if "*" in repo_url:
@@ -321,6 +336,7 @@ def _parse_gitops(s: _Section, config_key: str) -> GitOpsArgs:
         application_name=s.str_("applicationName", "apps", "a DNS label"),
         create_app_namespaces=s.bool_("createAppNamespaces", False),
         cluster_admin_insecure=s.bool_("clusterAdminInsecure", False),
+        repo_cidrs=_repo_cidrs(s),
     )
     s.done()
     _problems(s.path, repo_url, validate_gitops_args(args))

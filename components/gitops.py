@@ -18,7 +18,8 @@ namespaced Roles this component binds. Flux's controllers are bound to cluster-a
   cicd-gitops-not-cluster-admin reports.
 - Every Argo CD pod meets Pod Security "restricted" through chart values, in a namespace labelled
   so; default-deny ingress and egress NetworkPolicies, the chart's per-component ingress
-  policies and an egress allow list (namespace-internal, DNS, the API and the repository) fence it.
+  policies and an egress allow list (namespace-internal, DNS, the API at private addresses, and
+  the repository at public addresses or `repo_cidrs`, for the repo server only) fence it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import pulumi_kubernetes as k8s
 
 from components.automount import automount_reason
 from components.chart_source import PSS_RESTRICTED_LABELS, ChartSource
+from components.network_policy import NON_PUBLIC_CIDRS, PRIVATE_RANGES
 
 ARGO_CD_CHART = ChartSource("argo-cd", "10.10.0", "https://argoproj.github.io/argo-helm")
 ARGO_CD_RELEASE = "argocd"
@@ -103,6 +105,9 @@ class GitOpsArgs:
     """Name of the Argo CD Application."""
     create_app_namespaces: bool = False
     """Create the application namespaces (labelled Pod Security "restricted"); else they must exist."""
+    repo_cidrs: Sequence[str] = ()
+    """Where a private Git server is (CIDR blocks); the repo server may dial only these on the
+    repository's port. Empty: the repository is on a public address, so only public addresses."""
     cluster_admin_insecure: bool = False
     """INSECURE: let the chart create its cluster-wide roles (the application controller gets every
     verb on every resource, i.e. cluster-admin). Reported by cicd-gitops-not-cluster-admin."""
@@ -198,33 +203,46 @@ def repo_port(repo_url: str) -> int:
     return 443 if repo_url.startswith("https://") else 22
 
 
-def argocd_egress_spec(repo_url: str) -> dict[str, Any]:
-    """What Argo CD may dial under the namespace's default-deny egress.
+REPO_SERVER_SELECTOR = {"matchLabels": {"app.kubernetes.io/component": "repo-server"}}  # argo-helm's label
 
-    Its components talk to each other (server, repo server, controller, Redis) inside the
-    namespace; every pod resolves names through kube-dns; the controller and server reach the
-    Kubernetes API on 443, and the repo server the deployment repository on its port. The API
-    server's endpoints (EKS control-plane ENIs) and the Git host have no selectable labels and no
-    address known to this component, so those two are allowed by port, to any address.
+
+def argocd_egress_specs(args: GitOpsArgs, api_server_cidrs: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Policy name -> spec: what Argo CD may dial under the namespace's default-deny egress.
+
+    - every pod: its own components (server, repo server, controller, Redis), kube-dns, and the
+      Kubernetes API on 443 at `api_server_cidrs` (the VPC on a managed cluster; else the private
+      ranges, never link-local). The API server's endpoints (EKS control-plane ENIs) have no labels.
+    - the repo server alone: the deployment repository on its port, at `args.repo_cidrs`, or at
+      any public address (not private, CGNAT or link-local) when the Git host is not given.
     """
-    ports = sorted({443, repo_port(repo_url)})
+    public = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_CIDRS)}}]
     return {
-        "podSelector": {},
-        "policyTypes": ["Egress"],
-        "egress": [
-            {"to": [{"podSelector": {}}]},
-            {
-                "to": [{
-                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                }],
-                "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-            },
-            {
-                "to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                "ports": [{"port": port, "protocol": "TCP"} for port in ports],
-            },
-        ],
+        "argocd-allow-egress": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {"to": [{"podSelector": {}}]},
+                {
+                    "to": [{
+                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }],
+                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+                },
+                {
+                    "to": [{"ipBlock": {"cidr": c}} for c in (api_server_cidrs or PRIVATE_RANGES)],
+                    "ports": [{"port": 443, "protocol": "TCP"}],
+                },
+            ],
+        },
+        "argocd-allow-repository": {
+            "podSelector": REPO_SERVER_SELECTOR,
+            "policyTypes": ["Egress"],
+            "egress": [{
+                "to": [{"ipBlock": {"cidr": c}} for c in args.repo_cidrs] or public,
+                "ports": [{"port": repo_port(args.repo_url), "protocol": "TCP"}],
+            }],
+        },
     }
 
 
@@ -270,9 +288,11 @@ class GitOps(pulumi.ComponentResource):
         args: GitOpsArgs,
         *,
         k8s_provider: k8s.Provider,
+        api_server_cidrs: Sequence[str] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`k8s_provider`: the EKS cluster's Kubernetes provider."""
+        """`k8s_provider`: the cluster's Kubernetes provider. `api_server_cidrs`: where the API
+        server's endpoints are (the VPC CIDR on EKS); empty means the private ranges."""
         super().__init__("devsecops:ci:GitOps", name, None, opts)
         problems = validate_gitops_args(args)
         if problems:
@@ -295,7 +315,7 @@ class GitOps(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
-        # Egress is denied too, then opened to what Argo CD needs (argocd_egress_spec).
+        # Egress is denied too, then opened to what Argo CD needs (argocd_egress_specs).
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny-egress",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-egress", namespace=args.namespace),
@@ -304,12 +324,13 @@ class GitOps(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{name}-allow-egress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="argocd-allow-egress", namespace=args.namespace),
-            spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, argocd_egress_spec(args.repo_url)),
-            opts=in_ns,
-        )
+        for policy_name, spec in argocd_egress_specs(args, api_server_cidrs).items():
+            k8s.networking.v1.NetworkPolicy(
+                f"{name}-{policy_name.removeprefix('argocd-')}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=args.namespace),
+                spec=cast(k8s.networking.v1.NetworkPolicySpecArgsDict, spec),
+                opts=in_ns,
+            )
         app_ns_deps: list[pulumi.Resource] = []
         if args.create_app_namespaces:
             for app_ns in args.app_namespaces:

@@ -19,6 +19,9 @@ NP = k8s.networking.v1
 # Private and link-local ranges (the node's instance metadata service included) stay closed even
 # for services with external dependencies; the mesh narrows the rest to the declared hosts.
 NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"]
+# Where in-cluster endpoints without labels (nodes, the API server's ENIs) may be when no tighter
+# CIDR is known: every private range, but not link-local (the instance metadata service).
+PRIVATE_RANGES = tuple(c for c in NON_PUBLIC_CIDRS if not c.startswith("169.254."))
 SIDECAR_METRICS_PORTS = (15020, 15090)
 ISTIOD_XDS_PORT = 15012
 

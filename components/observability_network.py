@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.network_policy import NON_PUBLIC_CIDRS, SIDECAR_METRICS_PORTS
+from components.network_policy import NON_PUBLIC_CIDRS, PRIVATE_RANGES, SIDECAR_METRICS_PORTS
 from components.observability_args import (
     KIALI_RELEASE,
     LOKI_PORT,
@@ -40,9 +40,6 @@ NODE_EXPORTER_PORT = 9100  # host network: the node's address
 ISTIOD_MONITORING_PORT = 15014
 COREDNS_METRICS_PORT = 9153
 ALLOY_METRICS_PORT = 12345
-# Used when no node CIDR is given: every private range, but not link-local (169.254.0.0/16, the
-# instance metadata service) and no public address.
-PRIVATE_RANGES = tuple(c for c in NON_PUBLIC_CIDRS if not c.startswith("169.254."))
 
 
 def _tcp(*ports: int) -> list[dict[str, Any]]:

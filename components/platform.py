@@ -97,5 +97,7 @@ def _ci(name: str, config: PlatformConfig, cluster: EksCluster | ExistingCluster
                 opts=child,
             )
     if ci.gitops:
-        parts.gitops = GitOps(f"{name}-gitops", ci.gitops, k8s_provider=provider, opts=on_cluster)
+        vpc = [config.network.cidr] if config.network else []
+        parts.gitops = GitOps(f"{name}-gitops", ci.gitops, k8s_provider=provider, api_server_cidrs=vpc,
+                              opts=on_cluster)
     return parts

@@ -68,6 +68,9 @@ def test_full_config_parses_into_component_args() -> None:
     assert ci.gitops.repo_url == "https://github.com/acme/deploy.git"
     assert list(ci.gitops.app_namespaces) == ["shop"] and ci.gitops.path == "prod"
     assert ci.gitops.cluster_admin_insecure is False
+    assert ci.gitops.repo_cidrs == ()  # a public Git host unless told otherwise
+    with_git_server = parse_ci(_with("gitops.repoCidrs", ["10.50.0.0/24"]))
+    assert with_git_server.gitops is not None and with_git_server.gitops.repo_cidrs == ("10.50.0.0/24",)
 
 
 def test_absent_config_and_disabled_sections_are_off() -> None:
@@ -115,6 +118,9 @@ def test_deploy_branch_replaces_the_default_environment() -> None:
         ("gitops.appNamespaces", ["*"], "ci.gitops.appNamespaces", "wildcard"),
         ("gitops.repoUrl", "https://github.com/acme/*", "ci.gitops.repoUrl", "wildcard"),
         ("gitops.appNamespaces", ["argocd"], "ci.gitops", "must not be an application namespace"),
+        ("gitops.repoCidrs", ["0.0.0.0/0"], "ci.gitops.repoCidrs[0]", "opens access to every address"),
+        ("gitops.repoCidrs", ["169.254.0.0/16"], "ci.gitops.repoCidrs[0]", "overlaps link-local"),
+        ("gitops.repoCidrs", "10.0.0.0/24", "ci.gitops.repoCidrs", "not a list of non-empty strings"),
         ("tags", {"team": 1}, "ci.tags", "not a string mapping"),
         ("registry", ["shop/web"], "ci.registry", "not a mapping"),
     ],

@@ -77,7 +77,7 @@ DEV_STACK_RESOURCES = Counter({
     # shared by mesh, app and observability: namespaces, default-deny and allow policies, charts
     "kubernetes:core/v1:Namespace": 11,
     # ... with a default-deny egress and its allow list in argocd, observability and observability-node
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 28,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 29,
     "kubernetes:helm.sh/v4:Chart": 13,
     # CI: pipeline identities (GitHub OIDC provider, preview and deploy roles, the preview role's
     # view-only access entry), runners (controller + scale set, IRSA push role), ECR, Argo CD

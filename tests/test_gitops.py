@@ -170,18 +170,36 @@ def test_egress_is_denied_then_opened_to_dns_the_api_and_the_repository() -> Non
     assert rules[0] == {"to": [{"podSelector": {}}]}  # Argo CD's own components
     assert rules[1]["ports"] == [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]
     assert rules[1]["to"][0]["podSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
-    # The API server on 443, the SSH repository (git@host:path) on 22; nothing else leaves.
-    assert rules[2] == {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                        "ports": [{"port": 22, "protocol": "TCP"}, {"port": 443, "protocol": "TCP"}]}
+    # The API server on 443 at private addresses only (no CIDR given: never link-local or public).
+    assert rules[2] == {"to": [{"ipBlock": {"cidr": c}} for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                                 "100.64.0.0/10")],
+                        "ports": [{"port": 443, "protocol": "TCP"}]}
     assert len(rules) == 3
+    # Only the repo server reaches the repository (git@host:path: SSH, 22), at public addresses.
+    repo = mocks.one(NETWORK_POLICY, "gitops-allow-repository").inputs["spec"]
+    assert repo["podSelector"] == {"matchLabels": {"app.kubernetes.io/component": "repo-server"}}
+    assert repo["egress"] == [{
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                                            "100.64.0.0/10", "169.254.0.0/16"]}}],
+        "ports": [{"port": 22, "protocol": "TCP"}]}]
+
+
+def test_a_private_git_server_and_the_vpc_replace_the_defaults() -> None:
+    mocks, _ = build(lambda: GitOps("gitops", GitOpsArgs(repo_url=REPO, app_namespaces=["shop"],
+                                                         repo_cidrs=("10.50.0.0/24",)),
+                                    k8s_provider=provider(), api_server_cidrs=["10.20.0.0/16"]))
+    api = mocks.one(NETWORK_POLICY, "gitops-allow-egress").inputs["spec"]["egress"][2]
+    assert api["to"] == [{"ipBlock": {"cidr": "10.20.0.0/16"}}]
+    repo = mocks.one(NETWORK_POLICY, "gitops-allow-repository").inputs["spec"]["egress"]
+    assert repo[0]["to"] == [{"ipBlock": {"cidr": "10.50.0.0/24"}}]
 
 
 @pytest.mark.parametrize(("url", "ports"), [
     ("https://github.com/acme/deploy.git", [443]),
-    ("https://git.example.com:8443/acme/deploy.git", [443, 8443]),
-    ("ssh://git@git.example.com:2222/acme/deploy.git", [443, 2222]),
-    ("ssh://git@git.example.com/acme/deploy.git", [22, 443]),
+    ("https://git.example.com:8443/acme/deploy.git", [8443]),
+    ("ssh://git@git.example.com:2222/acme/deploy.git", [2222]),
+    ("ssh://git@git.example.com/acme/deploy.git", [22]),
 ])
 def test_the_repository_port_follows_the_url(url: str, ports: list[int]) -> None:
-    allow = _gitops(repo_url=url).one(NETWORK_POLICY, "gitops-allow-egress").inputs
-    assert [p["port"] for p in allow["spec"]["egress"][2]["ports"]] == ports
+    repo = _gitops(repo_url=url).one(NETWORK_POLICY, "gitops-allow-repository").inputs
+    assert [p["port"] for p in repo["spec"]["egress"][0]["ports"]] == ports

@@ -42,6 +42,12 @@ LOKI = Pod("observability", {"app.kubernetes.io/name": "loki", "app.kubernetes.i
 OTEL = Pod("observability", {"app.kubernetes.io/name": "opentelemetry-collector",
                              "app.kubernetes.io/instance": "otel-collector"})
 ALLOY = Pod("observability-node", {"app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": "alloy"})
+REPO_SERVER = Pod("argocd", {"app.kubernetes.io/component": "repo-server",
+                             "app.kubernetes.io/name": "argocd-repo-server"})
+CONTROLLER = Pod("argocd", {"app.kubernetes.io/component": "application-controller",
+                            "app.kubernetes.io/name": "argocd-application-controller"})
+RUNNER = Pod("arc-platform", {"actions.github.com/scale-set-name": "platform", "app.kubernetes.io/component": "runner"})
+GITHUB = Address("140.82.112.3")
 NODE = Address("10.20.12.7")  # a node of the dev VPC (10.20.0.0/16): kubelet, node-exporter
 API_SERVER = Address("10.20.33.4")  # an EKS control-plane ENI in the VPC
 OTHER_PRIVATE = Address("192.168.7.7")  # a private address outside the VPC
@@ -92,6 +98,19 @@ ROWS: list[Row] = [
     ("Loki reads the instance metadata service", LOKI, METADATA, 80, "TCP", False, "both"),
     ("Alertmanager without receivers reaches the internet", ALERTMANAGER, INTERNET, 443, "TCP", False, "both"),
     ("Grafana reaches an application pod", GRAFANA, ORDERS, 8080, "TCP", False, "both"),
+    # GitOps: only the repo server reaches the repository, only at public addresses.
+    ("the repo server pulls the deployment repository", REPO_SERVER, GITHUB, 443, "TCP", True, "both"),
+    ("the repo server reaches a private network", REPO_SERVER, OTHER_PRIVATE, 443, "TCP", False, "both"),
+    ("the repo server reads the instance metadata service", REPO_SERVER, METADATA, 80, "TCP", False, "both"),
+    ("the controller reaches the API server", CONTROLLER, API_SERVER, 443, "TCP", True, "both"),
+    ("the controller reaches the internet", CONTROLLER, GITHUB, 443, "TCP", False, "both"),
+    ("the controller reaches an application pod", CONTROLLER, ORDERS, 8080, "TCP", False, "both"),
+    # CI runners: HTTPS to GitHub and the registry, nothing in the cluster, no metadata service.
+    ("a runner reaches GitHub", RUNNER, GITHUB, 443, "TCP", True, "both"),
+    ("a runner reads the instance metadata service", RUNNER, METADATA, 80, "TCP", False, "both"),
+    ("a runner reaches an application pod", RUNNER, ORDERS, 8080, "TCP", False, "both"),
+    ("a runner reaches Prometheus", RUNNER, PROMETHEUS, 9090, "TCP", False, "both"),
+    ("a runner reaches a private network on SSH", RUNNER, OTHER_PRIVATE, 22, "TCP", False, "both"),
     # The node agents.
     ("Alloy pushes logs to Loki", ALLOY, LOKI, 3100, "TCP", True, "both"),
     ("Alloy discovers pods through the API", ALLOY, API_SERVER, 443, "TCP", True, "both"),

@@ -236,7 +236,7 @@ def test_real_preview_messages_name_the_field(secure: Side) -> None:
 def test_real_preview_plans_every_resource(secure: Side) -> None:
     summary = [json.loads(line)["summaryEvent"] for line in secure.preview.stdout.splitlines()
                if '"summaryEvent"' in line]
-    assert summary and summary[0]["resourceChanges"] == {"create": 151}
+    assert summary and summary[0]["resourceChanges"] == {"create": 152}
 
 
 # --- up in render mode ---------------------------------------------------------------------------
@@ -244,10 +244,10 @@ def test_real_preview_plans_every_resource(secure: Side) -> None:
 
 def test_up_renders_every_kubernetes_object_to_disk(rendered: Rendered) -> None:
     assert rendered.up.code == 0, rendered.up.stdout[-3000:] + rendered.up.stderr[-3000:]
-    assert "+ 151 created" in rendered.up.stdout
-    # 151 resources = 130 Kubernetes objects + the stack, the provider, 8 components and 11 Charts.
+    assert "+ 152 created" in rendered.up.stdout
+    # 152 resources = 131 Kubernetes objects + the stack, the provider, 8 components and 11 Charts.
     files = sorted(rendered.render_dir.rglob("*.yaml"))
-    assert len(files) == 130
+    assert len(files) == 131
     assert {f.parent.name for f in files} == {"0-crd", "1-manifest"}  # CRDs first, as the provider orders them
     assert len(list((rendered.render_dir / "0-crd").iterdir())) == 15
 
@@ -255,10 +255,10 @@ def test_up_renders_every_kubernetes_object_to_disk(rendered: Rendered) -> None:
 def test_rendered_manifests_are_valid_against_the_kubernetes_schemas(rendered: Rendered) -> None:
     v = rendered.validation
     assert v.errors == []
-    assert sum(v.builtin.values()) == 98  # every built-in object, strict, at 1.32, 1.33 and 1.34
+    assert sum(v.builtin.values()) == 99  # every built-in object, strict, at 1.32, 1.33 and 1.34
     assert v.builtin == {
         "ConfigMap": 9, "CustomResourceDefinition": 15, "DaemonSet": 3, "Deployment": 11, "Namespace": 9,
-        "NetworkPolicy": 24, "PodDisruptionBudget": 3, "Role": 6, "RoleBinding": 6, "Secret": 1, "Service": 4,
+        "NetworkPolicy": 25, "PodDisruptionBudget": 3, "Role": 6, "RoleBinding": 6, "Secret": 1, "Service": 4,
         "ServiceAccount": 3, "StatefulSet": 3, "ValidatingWebhookConfiguration": 1,
     }
 
