@@ -49,9 +49,10 @@ def ensure_venv() -> None:
     stamp.write_text(wanted + "\n")
 
 
-def run(cmd: list[str]) -> int:
+def run(cmd: list[str], cwd: Path = ROOT) -> int:
     print("+ " + " ".join(cmd), flush=True)
-    return subprocess.call(cmd, cwd=ROOT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    return subprocess.call(cmd, cwd=cwd, env=env)
 
 
 def preflight(extra: list[str]) -> int:
@@ -64,7 +65,9 @@ def preflight(extra: list[str]) -> int:
         args += ["--policy-pack", f"policypacks/{pack}"]
     for pack in POLICY_PACKS:
         args += ["--policy-pack-config", f"policypacks/{pack}=policypacks/config/dev/{pack}.json"]
-    return run([str(PYTHON), "-m", "preflight", "-s", "dev", *args, *extra])
+    # Run from the caller's directory (-C names the project), so relative paths among the extra
+    # flags (--config-file, --policy-pack-config DIR=FILE, --out) mean what the caller typed.
+    return run([str(PYTHON), "-m", "preflight", "-C", str(ROOT), "-s", "dev", *args, *extra], cwd=Path.cwd())
 
 
 def test(extra: list[str]) -> int:

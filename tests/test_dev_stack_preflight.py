@@ -160,10 +160,11 @@ def test_insecure_option_warning_reaches_the_report(tmp_path: Path) -> None:
 def test_dev_py_lets_a_user_swap_one_packs_config(tmp_path: Path) -> None:
     off = tmp_path / "off.json"
     off.write_text(json.dumps({"all": "disabled"}))
+    # Run from another directory, with paths relative to it, as a user would.
     done = subprocess.run(
         [sys.executable, str(ROOT / "dev.py"), "preflight", "--policy-pack-config",
-         f"policypacks/kubernetes-baseline={off}", "--out", str(tmp_path / "out")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+         "policypacks/kubernetes-baseline=off.json", "--out", "out"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr  # the other packs kept their dev config
     report = json.loads((tmp_path / "out" / "report.json").read_text())

@@ -80,6 +80,9 @@ ROWS: list[Row] = [
     ("Prometheus scrapes a kubelet", PROMETHEUS, NODE, 10250, "TCP", True, "both"),
     ("Prometheus scrapes a node-exporter", PROMETHEUS, NODE, 9100, "TCP", True, "both"),
     ("Prometheus dials a node's SSH port", PROMETHEUS, NODE, 22, "TCP", False, "both"),
+    # Pods share the VPC's addresses on EKS: the node allowances stop at a namespace that denies ingress.
+    ("Prometheus dials an application pod's address on the kubelet port",
+     PROMETHEUS, Pod("orders", {"app": "orders"}, ip="10.20.40.8"), 10250, "TCP", False, "both"),
     ("Prometheus scrapes istiod", PROMETHEUS, ISTIOD, 15014, "TCP", True, "egress"),
     ("Prometheus scrapes CoreDNS", PROMETHEUS, KUBE_DNS, 9153, "TCP", True, "egress"),
     ("Prometheus scrapes Alloy", PROMETHEUS, ALLOY, 12345, "TCP", True, "both"),
