@@ -254,9 +254,11 @@ def _apply_stack_config(project: Project, doc: Any, path: Path) -> None:
         raise PreflightError("`config:` is not a mapping", str(path), "Use `namespace:key: value` entries.")
     environments = doc.get("environment")
     if environments:  # ESC environments live in Pulumi Cloud; offline there is nothing to open
-        names = environments if isinstance(environments, list) else [environments]
+        imports = environments.get("imports") if isinstance(environments, dict) else environments
+        names = [str(n) for n in (imports if isinstance(imports, list) else [imports]) if isinstance(n, str)]
         project.notes.append(
-            f"the stack imports ESC environment(s) {', '.join(map(str, names))} (`environment:` in {path.name}); "
+            f"the stack imports ESC environment(s) {', '.join(names) or '(not named as a list of strings)'} "
+            f"(`environment:` in {path.name}); "
             "preflight cannot open them offline, so config and environment variables they provide are missing "
             "(put the values the check needs in a --config-file copy of the stack file)")
     decrypter = None

@@ -348,6 +348,12 @@ def test_esc_environment_imports_are_named_as_missing_not_ignored(tmp_path: Path
     note = next(n for n in run.report()["notes"] if "ESC" in n)
     assert "platform/dev" in note and "esc.yaml" in note and "missing" in note
     assert "platform/dev" in run.stdout
+    # The mapping form (`environment: {imports: [...]}`) is named the same way.
+    config.write_text("environment:\n  imports: [platform/dev, shared/obs]\nconfig:\n"
+                      "  fixture-minimal:retentionDays: 400\n  fixture-minimal:token: x\n")
+    run = preflight("-C", str(PROGRAMS / "minimal"), "-s", "test", "--config-file", str(config),
+                    "--policy-pack", SAMPLE, out=tmp_path / "out2")
+    assert "ESC environment(s) platform/dev, shared/obs" in run.stdout
 
 
 def test_a_secret_that_could_not_be_decrypted_is_named_as_the_cause(tmp_path: Path) -> None:
