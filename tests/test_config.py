@@ -413,6 +413,18 @@ def test_a_registry_without_runners_is_refused_before_any_resource() -> None:
     assert caught.value.key == "ci.registry" and "nobody could push" in str(caught.value)
 
 
+def _assert_intruder_refused(config: dict[str, str], namespace: str, owner: str) -> None:
+    """A fourth service in `namespace` is refused, naming the setting that owns the namespace."""
+    services = json.loads(config[f"{P}:services"])
+    services.append({"name": "intruder", "namespace": namespace, "image": services[0]["image"],
+                     "ports": [{"name": "http", "port": 8080, "protocol": "http"}]})
+    config[f"{P}:services"] = json.dumps(services)
+    with pytest.raises(ConfigError) as info:
+        run(load, config=config)
+    assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
+    assert owner in str(info.value)
+
+
 @pytest.mark.parametrize(("namespace", "owner"), [
     ("istio-system", "mesh.rootNamespace"),
     ("istio-cni", "mesh.cniNamespace"),
@@ -430,14 +442,7 @@ def test_a_service_in_a_platform_namespace_is_refused(namespace: str, owner: str
     """A service there would inherit the namespace's exemptions (a gateway's is exempt from the
     registry check) and clash with its Namespace object."""
     config = engine_config(ROOT / "Pulumi.dev.yaml")
-    services = json.loads(config[f"{P}:services"])
-    services.append({"name": "intruder", "namespace": namespace, "image": services[0]["image"],
-                     "ports": [{"name": "http", "port": 8080, "protocol": "http"}]})
-    config[f"{P}:services"] = json.dumps(services)
-    with pytest.raises(ConfigError) as info:
-        run(load, config=config)
-    assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
-    assert owner in str(info.value)
+    _assert_intruder_refused(config, namespace, owner)
 
 
 @pytest.mark.parametrize(("change", "namespace", "owner"), [
@@ -455,11 +460,4 @@ def test_default_platform_namespaces_stay_reserved(change: Callable[[dict[str, s
                                                    owner: str) -> None:
     config = engine_config(ROOT / "Pulumi.dev.yaml")
     change(config)
-    services = json.loads(config[f"{P}:services"])
-    services.append({"name": "intruder", "namespace": namespace, "image": services[0]["image"],
-                     "ports": [{"name": "http", "port": 8080, "protocol": "http"}]})
-    config[f"{P}:services"] = json.dumps(services)
-    with pytest.raises(ConfigError) as info:
-        run(load, config=config)
-    assert (info.value.key, info.value.value) == ("services[3].namespace", namespace)
-    assert owner in str(info.value)
+    _assert_intruder_refused(config, namespace, owner)
