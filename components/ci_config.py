@@ -15,7 +15,6 @@ and what is allowed. Secret fields (GitHub App ids and key, deploy key, token) m
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -307,11 +306,7 @@ def _repo_cidrs(s: _Section) -> tuple[str, ...]:
     blocks = s.str_list("repoCidrs", "a list of CIDR blocks of the Git server (no /0, no link-local)")
     out = []
     for i, block in enumerate(blocks):
-        network = cidr(f"{s.key('repoCidrs')}[{i}]", block, allow_world=False)
-        if network.overlaps(ipaddress.ip_network("169.254.0.0/16" if network.version == 4 else "fe80::/10")):
-            raise ConfigError(f"{s.key('repoCidrs')}[{i}]", block, "CIDR blocks of the Git server, not link-local",
-                              "overlaps link-local, where the instance metadata service answers")
-        out.append(str(network))
+        out.append(str(cidr(f"{s.key('repoCidrs')}[{i}]", block, allow_world=False, allow_link_local=False)))
     return tuple(out)
 
 

@@ -266,10 +266,17 @@ def aws_tags(key: str, raw: object, max_items: int) -> dict[str, str]:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def cidr(key: str, value: object, *, ipv4_only: bool = False, allow_world: bool = True) -> Network:
-    """Parse a CIDR block strictly (no host bits); optionally refuse IPv6 or a /0 range."""
+# Where the instance metadata service answers: link-local, and AWS's IPv6 metadata address.
+LINK_LOCAL = tuple(ipaddress.ip_network(c) for c in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"))
+
+
+def cidr(key: str, value: object, *, ipv4_only: bool = False, allow_world: bool = True,
+         allow_link_local: bool = True) -> Network:
+    """Parse a CIDR block strictly (no host bits); optionally refuse IPv6, a /0 range, or a block
+    overlapping link-local addresses (the instance metadata service)."""
     family = "an IPv4" if ipv4_only else "an IPv4 or IPv6"
-    allowed = f"{family} CIDR block such as 10.0.0.0/16" + ("" if allow_world else ", not /0")
+    allowed = (f"{family} CIDR block such as 10.0.0.0/16" + ("" if allow_world else ", not /0")
+               + ("" if allow_link_local else ", never link-local or the metadata service"))
     if not isinstance(value, str):
         raise ConfigError(key, value, allowed, f"expected a string, got {type_name(value)}")
     if "/" not in value:
@@ -286,6 +293,10 @@ def cidr(key: str, value: object, *, ipv4_only: bool = False, allow_world: bool 
         raise ConfigError(key, value, allowed, "not an IPv4 CIDR block")
     if not allow_world and network.prefixlen == 0:
         raise ConfigError(key, value, allowed, "opens access to every address on the internet")
+    if not allow_link_local and any(network.overlaps(n) for n in LINK_LOCAL if n.version == network.version):
+        raise ConfigError(key, value, allowed,
+                          "overlaps link-local or the metadata service address, where the instance metadata "
+                          "service answers")
     return network
 
 

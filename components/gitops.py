@@ -35,7 +35,7 @@ import pulumi_kubernetes as k8s
 
 from components.automount import automount_reason
 from components.chart_source import PSS_RESTRICTED_LABELS, ChartSource
-from components.network_policy import NON_PUBLIC_CIDRS, PRIVATE_RANGES
+from components.network_policy import PRIVATE_RANGES, dns_egress_rule, ip_block_peers, public_peers
 
 ARGO_CD_CHART = ChartSource("argo-cd", "10.10.0", "https://argoproj.github.io/argo-helm")
 ARGO_CD_RELEASE = "argocd"
@@ -215,31 +215,21 @@ def argocd_egress_specs(args: GitOpsArgs, api_server_cidrs: Sequence[str] = ()) 
     - the repo server alone: the deployment repository on its port, at `args.repo_cidrs`, or at
       any public address (not private, CGNAT or link-local) when the Git host is not given.
     """
-    public = [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_CIDRS)}}]
     return {
         "argocd-allow-egress": {
             "podSelector": {},
             "policyTypes": ["Egress"],
             "egress": [
                 {"to": [{"podSelector": {}}]},
-                {
-                    "to": [{
-                        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                    }],
-                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                },
-                {
-                    "to": [{"ipBlock": {"cidr": c}} for c in (api_server_cidrs or PRIVATE_RANGES)],
-                    "ports": [{"port": 443, "protocol": "TCP"}],
-                },
+                dns_egress_rule(),
+                {"to": ip_block_peers(api_server_cidrs or PRIVATE_RANGES), "ports": [{"port": 443, "protocol": "TCP"}]},
             ],
         },
         "argocd-allow-repository": {
             "podSelector": REPO_SERVER_SELECTOR,
             "policyTypes": ["Egress"],
             "egress": [{
-                "to": [{"ipBlock": {"cidr": c}} for c in args.repo_cidrs] or public,
+                "to": ip_block_peers(args.repo_cidrs) or public_peers(),
                 "ports": [{"port": repo_port(args.repo_url), "protocol": "TCP"}],
             }],
         },

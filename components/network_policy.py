@@ -7,7 +7,8 @@ that bypasses its sidecar is still boxed in (Istio security best practices, defe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pulumi_kubernetes as k8s
 
@@ -22,8 +23,31 @@ NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0
 # Where in-cluster endpoints without labels (nodes, the API server's ENIs) may be when no tighter
 # CIDR is known: every private range, but not link-local (the instance metadata service).
 PRIVATE_RANGES = tuple(c for c in NON_PUBLIC_CIDRS if not c.startswith("169.254."))
+KUBE_DNS_LABELS = {"k8s-app": "kube-dns"}
 SIDECAR_METRICS_PORTS = (15020, 15090)
 ISTIOD_XDS_PORT = 15012
+
+
+# --- the same peers as plain dicts, for components whose specs are plain data (shared with tests) ---
+
+
+def ip_block_peers(cidrs: Sequence[str]) -> list[dict[str, Any]]:
+    """One ipBlock peer per CIDR."""
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def public_peers() -> list[dict[str, Any]]:
+    """Every public address: not private, CGNAT or link-local (the instance metadata service)."""
+    return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_CIDRS)}}]
+
+
+def dns_egress_rule() -> dict[str, Any]:
+    """Egress to kube-dns in kube-system on 53, UDP and TCP."""
+    return {
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": dict(KUBE_DNS_LABELS)}}],
+        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+    }
 
 
 def default_deny_spec() -> k8s.networking.v1.NetworkPolicySpecArgs:
@@ -80,7 +104,7 @@ def _egress(
         NP.NetworkPolicyPortArgs(port=53, protocol="TCP"),
     ]
     rules = [
-        NP.NetworkPolicyEgressRuleArgs(to=[_peer("kube-system", {"k8s-app": "kube-dns"})], ports=dns),
+        NP.NetworkPolicyEgressRuleArgs(to=[_peer("kube-system", KUBE_DNS_LABELS)], ports=dns),
         # Sidecars fetch their config and certificates from istiod.
         NP.NetworkPolicyEgressRuleArgs(
             to=[_peer(mesh.root_namespace, {"app": "istiod"})], ports=_tcp(ISTIOD_XDS_PORT)

@@ -39,6 +39,7 @@ from typing import Any, cast
 
 from components.config_fields import ObjectReader, cidr, cidrs, type_name
 from components.errors import ConfigError
+from components.network_policy import PRIVATE_RANGES
 from components.observability_args import (
     AlertingArgs,
     AlertReceiver,
@@ -227,11 +228,8 @@ def parse_observability(raw: object, key: str = "observability") -> Observabilit
 
 
 # nodeCidrs: private ranges of any size; a public block only as narrow as an API endpoint's.
-_PRIVATE = tuple(ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                                     "100.64.0.0/10", "fc00::/7"))
-# Link-local (the instance metadata service answers at 169.254.169.254 and, on AWS, fd00:ec2::254)
-# and IPv4-mapped IPv6, which a NetworkPolicy implementation may match against IPv4 addresses.
-_LINK_LOCAL = tuple(ipaddress.ip_network(c) for c in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128"))
+_PRIVATE = tuple(ipaddress.ip_network(c) for c in (*PRIVATE_RANGES, "fc00::/7"))
+# IPv4-mapped IPv6, which a NetworkPolicy implementation may match against IPv4 addresses.
 _MAPPED = ipaddress.ip_network("::ffff:0:0/96")
 _NARROWEST_PUBLIC = {4: 24, 6: 64}
 NODE_CIDRS_ALLOWED = ("CIDR blocks of the nodes and the API server's endpoints: private ranges (RFC 1918, "
@@ -241,14 +239,10 @@ NODE_CIDRS_ALLOWED = ("CIDR blocks of the nodes and the API server's endpoints: 
 
 def _check_node_cidr(key: str, block: str) -> None:
     """The monitoring namespace's egress reaches these blocks: keep them to where nodes are."""
-    network = cidr(key, block, allow_world=False)
+    network = cidr(key, block, allow_world=False, allow_link_local=False)
     if network.version == 6 and network.overlaps(_MAPPED):
         raise ConfigError(key, block, NODE_CIDRS_ALLOWED,
                           "overlaps IPv4-mapped IPv6 (::ffff:0:0/96); give the IPv4 block itself")
-    if any(network.overlaps(n) for n in _LINK_LOCAL if n.version == network.version):
-        raise ConfigError(key, block, NODE_CIDRS_ALLOWED,
-                          "overlaps a link-local or metadata-service address, where the instance metadata "
-                          "service answers")
     private = any(network.subnet_of(n) for n in _PRIVATE if n.version == network.version)  # type: ignore[arg-type]
     if not private and network.prefixlen < _NARROWEST_PUBLIC[network.version]:
         raise ConfigError(key, block, NODE_CIDRS_ALLOWED,

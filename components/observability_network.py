@@ -19,7 +19,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.network_policy import NON_PUBLIC_CIDRS, PRIVATE_RANGES, SIDECAR_METRICS_PORTS
+from components.network_policy import (
+    KUBE_DNS_LABELS,
+    PRIVATE_RANGES,
+    SIDECAR_METRICS_PORTS,
+    dns_egress_rule,
+    ip_block_peers,
+    public_peers,
+)
 from components.observability_args import (
     KIALI_RELEASE,
     LOKI_PORT,
@@ -59,9 +66,6 @@ def _pods(namespace: str, labels: Mapping[str, str]) -> dict[str, Any]:
     return {**_namespaces(namespace), "podSelector": {"matchLabels": dict(labels)}}
 
 
-KUBE_DNS = {"k8s-app": "kube-dns"}
-
-
 def _instance(name: str) -> dict[str, Any]:
     return {"matchLabels": {"app.kubernetes.io/instance": name}}
 
@@ -72,23 +76,12 @@ def _named(*names: str) -> dict[str, Any]:
     return {"matchExpressions": [{"key": "app.kubernetes.io/name", "operator": "In", "values": list(names)}]}
 
 
-def _ip_blocks(cidrs: tuple[str, ...]) -> list[dict[str, Any]]:
-    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
-
-
 def deny_all_ingress() -> dict[str, Any]:
     return {"podSelector": {}, "policyTypes": ["Ingress"]}
 
 
 def deny_all_egress() -> dict[str, Any]:
     return {"podSelector": {}, "policyTypes": ["Egress"]}
-
-
-def _dns_rule() -> dict[str, Any]:
-    return {
-        "to": [_pods("kube-system", KUBE_DNS)],
-        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-    }
 
 
 def node_addresses(args: ObservabilityArgs) -> tuple[str, ...]:
@@ -116,18 +109,18 @@ def monitoring_egress_policies(args: ObservabilityArgs) -> Mapping[str, dict[str
             "policyTypes": ["Egress"],
             "egress": [
                 {"to": [{"podSelector": {}}]},
-                _dns_rule(),
-                {"to": _ip_blocks(nodes), "ports": _tcp(args.api_server_port)},
+                dns_egress_rule(),
+                {"to": ip_block_peers(nodes), "ports": _tcp(args.api_server_port)},
             ],
         },
         "allow-egress-prometheus-scrape": {
             "podSelector": _named("prometheus"),
             "policyTypes": ["Egress"],
             "egress": [
-                {"to": _ip_blocks(nodes), "ports": _tcp(KUBELET_PORT, NODE_EXPORTER_PORT)},
+                {"to": ip_block_peers(nodes), "ports": _tcp(KUBELET_PORT, NODE_EXPORTER_PORT)},
                 {"to": [{"namespaceSelector": {}}], "ports": _tcp(*SIDECAR_METRICS_PORTS)},
                 {"to": [_pods(args.mesh_root_namespace, {"app": "istiod"})], "ports": _tcp(ISTIOD_MONITORING_PORT)},
-                {"to": [_pods("kube-system", KUBE_DNS)], "ports": _tcp(COREDNS_METRICS_PORT)},
+                {"to": [_pods("kube-system", KUBE_DNS_LABELS)], "ports": _tcp(COREDNS_METRICS_PORT)},
                 {"to": [_namespaces(args.node_namespace)], "ports": _tcp(ALLOY_METRICS_PORT)},
             ],
         },
@@ -137,7 +130,7 @@ def monitoring_egress_policies(args: ObservabilityArgs) -> Mapping[str, dict[str
             "podSelector": _named("alertmanager"),
             "policyTypes": ["Egress"],
             "egress": [
-                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(NON_PUBLIC_CIDRS)}}], "ports": _tcp(443)}
+                {"to": public_peers(), "ports": _tcp(443)}
             ],
         }
     return policies
@@ -207,9 +200,9 @@ def node_policies(args: ObservabilityArgs) -> Mapping[str, dict[str, Any]]:
             "podSelector": {},
             "policyTypes": ["Egress"],
             "egress": [
-                _dns_rule(),
+                dns_egress_rule(),
                 {"to": [_pods(args.namespace, {"app.kubernetes.io/instance": LOKI_RELEASE})], "ports": _tcp(LOKI_PORT)},
-                {"to": _ip_blocks(node_addresses(args)), "ports": _tcp(args.api_server_port)},
+                {"to": ip_block_peers(node_addresses(args)), "ports": _tcp(args.api_server_port)},
             ],
         },
     }

@@ -37,6 +37,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.chart_source import PSS_RESTRICTED_LABELS, ChartSource
+from components.network_policy import NON_PUBLIC_CIDRS
 
 ARC_CHARTS = "oci://ghcr.io/actions/actions-runner-controller-charts"
 ARC_VERSION = "0.15.0"
@@ -56,7 +57,7 @@ RUNNER_NODE_TAINT: tuple[str, str, str] = ("devsecops.io/ci-runners", "true", "N
 
 # Excluded from the "public HTTPS" egress rule: private, carrier-grade NAT and link-local
 # (instance metadata) ranges.
-NON_PUBLIC_RANGES = ["10.0.0.0/8", "100.64.0.0/10", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16"]
+NON_PUBLIC_RANGES = NON_PUBLIC_CIDRS  # the ranges every public-HTTPS rule of the platform excepts
 
 ContainerMode = Literal["kubernetes-novolume", "kubernetes", "none"]
 CONTAINER_MODES: tuple[str, ...] = ("kubernetes-novolume", "kubernetes", "none")

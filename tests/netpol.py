@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from preflight.policyconfig import integral_numbers
 from tests.mocks import ROOT
 
 SOURCE = ROOT / "tools" / "netpol-check"
@@ -79,24 +80,13 @@ def checker() -> str | None:
     return str(BINARY)
 
 
-def _integral(value: Any) -> Any:
-    """Protobuf Struct decodes every number as a float; Kubernetes ports are integers."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _integral(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_integral(v) for v in value]
-    return value
-
-
 def verdicts(policies: Sequence[Mapping[str, Any]],
              connections: Sequence[tuple[Pod | Address, Pod | Address, int, str]]) -> list[Verdict]:
     """For each (source, destination, port, protocol): what the policies decide on each side."""
     binary = checker()
     assert binary is not None, SKIP_REASON
     request = {
-        "policies": [_integral(dict(p)) for p in policies],
+        "policies": [integral_numbers(dict(p)) for p in policies],  # Struct numbers are doubles
         "traffic": [
             {"Source": src.peer(), "Destination": dst.peer(), "ResolvedPort": port, "Protocol": protocol}
             for src, dst, port, protocol in connections
