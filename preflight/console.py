@@ -53,7 +53,7 @@ def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
         out.append(f"Exemptions in use ({len(exemptions)}):")
         out += [f"    {f.pack}/{f.policy}: {f.resource_name}: {f.message}" for f in exemptions]
         out.append("")
-    blocking_unknown = [f for f in outcome.unknown_mandatory if outcome.fail_on_unknown]
+    blocking_unknown = outcome.blocking_unknown
     if blocking_unknown:
         out.append(f"Not evaluable, failing the run (--fail-on-unknown) ({len(blocking_unknown)}):")
         for f in blocking_unknown:
@@ -90,8 +90,8 @@ def render(outcome: Outcome, status: str, reports: dict[str, Path]) -> str:
         "pass": (f"PASS: nothing was checked, all {disabled} policies are disabled by policy config"
                  if disabled and disabled == s["policies"] else "PASS: no mandatory violations" + partial),
         "fail": f"FAIL: {s['mandatory']} mandatory violation(s)" + (
-            f" and {len(outcome.unknown_mandatory)} mandatory check(s) not evaluable (--fail-on-unknown)"
-            if outcome.fail_on_unknown and outcome.unknown_mandatory else ""),
+            f" and {len(blocking_unknown)} mandatory check(s) not evaluable (--fail-on-unknown)"
+            if blocking_unknown else ""),
     }[status]
     out.append(f"{verdict} ({s['advisory']} advisory, {s['unknown']} not evaluable, "
                f"{s['exemptions']} exemption(s) used, {s['unrenderedCharts']} chart(s) not rendered, "

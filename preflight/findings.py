@@ -72,10 +72,14 @@ class Outcome:
                 if f.kind == "unknown" and levels.get((f.pack, f.policy)) == "mandatory"]
 
     @property
+    def blocking_unknown(self) -> list[Finding]:
+        """The unevaluable checks that fail the run: those of mandatory policies, with --fail-on-unknown."""
+        return self.unknown_mandatory if self.fail_on_unknown else []
+
+    @property
     def blocking(self) -> list[Finding]:
-        """What fails the run: mandatory violations, and with --fail-on-unknown the unevaluable
-        checks of mandatory policies."""
-        return self.mandatory + (self.unknown_mandatory if self.fail_on_unknown else [])
+        """What fails the run: mandatory violations and `blocking_unknown`."""
+        return self.mandatory + self.blocking_unknown
 
     @property
     def disabled(self) -> list[tuple[str, list[str], int]]:

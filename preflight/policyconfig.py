@@ -131,7 +131,7 @@ def reconcile(
 
 def _validate(pack: str, policy: PolicyDefaults, props: dict[str, Any], source: str) -> None:
     # Schema numbers travel as protobuf doubles: validate against 1, not 1.0, so messages read as written.
-    schema = {"type": "object", **_ints(policy.schema or {}), "additionalProperties": False}
+    schema = {"type": "object", **integral_numbers(policy.schema or {}), "additionalProperties": False}
     validator = jsonschema.Draft7Validator(schema)
     errors = sorted(validator.iter_errors(props), key=lambda e: [str(p) for p in e.absolute_path])
     if not errors:
@@ -203,12 +203,12 @@ def _describe(spec: dict[str, Any]) -> str:
     return words
 
 
-def _ints(value: Any) -> Any:
-    """Schema numbers travel as protobuf doubles; show 65535.0 as 65535."""
+def integral_numbers(value: Any) -> Any:
+    """Numbers that travel as protobuf doubles (Struct values), with 65535.0 back as 65535."""
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {k: _ints(v) for k, v in value.items()}
+        return {k: integral_numbers(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_ints(v) for v in value]
+        return [integral_numbers(v) for v in value]
     return value

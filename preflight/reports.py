@@ -135,6 +135,7 @@ def _xml_text(text: str) -> str:
 def to_junit(outcome: Outcome) -> ET.Element:
     """One test suite per pack, one test case per policy; a mandatory violation fails the case."""
     suites = ET.Element("testsuites", name=TOOL)
+    run_blockers = outcome.blocking
     for pack in outcome.packs:
         mine = [f for f in outcome.findings if f.pack == pack.name]
         suite = ET.SubElement(suites, "testsuite", name=pack.name, tests=str(len(pack.policies)))
@@ -142,7 +143,7 @@ def to_junit(outcome: Outcome) -> ET.Element:
         for pol in pack.policies.values():
             case = ET.SubElement(suite, "testcase", classname=pack.name, name=pol.name)
             hits = [f for f in mine if f.policy == pol.name]
-            blocking = [f for f in hits if f in outcome.blocking]
+            blocking = [f for f in hits if f in run_blockers]
             if pol.level == "disabled":
                 ET.SubElement(case, "skipped", message="disabled by policy config")
                 skipped += 1
@@ -222,7 +223,7 @@ def to_markdown(outcome: Outcome, status: str) -> str:
         lines += [f"| `{f.pack}/{f.policy}` | `{f.resource_name}` ({f.resource_type}) | {_md_cell(f.message)} |"
                   for f in exemptions]
         lines.append("")
-    failing = [f for f in outcome.unknown_mandatory if outcome.fail_on_unknown]
+    failing = outcome.blocking_unknown
     if failing:
         lines += ["### Not evaluable, failing the run (`--fail-on-unknown`)", "",
                   "| policy | resource | type | why |", "|---|---|---|---|"]
